@@ -68,7 +68,7 @@ var captures13 = []captureCase{
 	{"show", []string{"show", "SW"}},
 	{"add-flow-oxm", []string{"add-flow", "SW", "table=1,priority=100,in_port=1,dl_src=00:11:22:33:44:55/ff:ff:ff:00:00:00,dl_dst=66:77:88:99:aa:bb,dl_vlan=10,dl_vlan_pcp=3,ip,nw_src=10.0.0.0/8,nw_dst=192.168.0.1,ip_dscp=4,nw_ecn=1,nw_proto=17,udp_src=1234,udp_dst=53,metadata=0x5/0xff,idle_timeout=10,hard_timeout=20,cookie=0x1234,send_flow_rem,check_overlap,actions=meter:1,push_vlan:0x8100,set_field:20->vlan_vid,set_queue:3,group:4,output:2,write_actions(output:3,set_field:1.2.3.4->ip_src),write_metadata:0x10/0xff,goto_table:2"}},
 	{"add-flow-oxm2", []string{"add-flow", "SW", "ipv6,ipv6_src=2001:db8::1,ipv6_dst=2001:db8::/32,ipv6_label=5,icmp6,icmp_type=135,nd_target=2001:db8::2,nd_sll=00:00:00:00:00:01,actions=dec_ttl,mod_nw_ttl:5,clear_actions"}},
-	{"add-flow-oxm3", []string{"add-flow", "SW", "mpls,mpls_label=5,mpls_tc=2,mpls_bos=1,actions=set_mpls_ttl:4,dec_mpls_ttl,pop_mpls:0x0800,pop_vlan,output:1"}},
+	{"add-flow-oxm3", []string{"add-flow", "SW", "mpls,mpls_label=5,mpls_tc=2,mpls_bos=1,actions=set_mpls_ttl:4,dec_mpls_ttl,pop_mpls:0x0800,output:1"}},
 	{"add-flow-oxm4", []string{"add-flow", "SW", "arp,arp_op=1,arp_spa=10.0.0.1,arp_tpa=10.0.0.0/24,arp_sha=00:00:00:00:00:01,arp_tha=00:00:00:00:00:02,tun_id=0x5,actions=CONTROLLER:100"}},
 	{"add-flow-oxm5", []string{"add-flow", "SW", "sctp,sctp_src=1,sctp_dst=2,actions=drop"}},
 	{"add-flow-oxm6", []string{"add-flow", "SW", "icmp,icmp_type=8,icmp_code=0,vlan_tci=0x1000/0x1000,actions=push_mpls:0x8848,output:1"}},
