@@ -42,8 +42,14 @@ type Buffer struct {
 	L3Off uint16 // network header (after VLAN/MPLS)
 	L4Off uint16 // transport header
 
+	// TruncLen, set by the datapath trunc action (odp.OpTrunc), is the
+	// most bytes the following outputs send; 0 = the whole packet. The
+	// datapath clears it after each output, as OVS resets cutlen.
+	TruncLen uint16
+
 	InPort uint32 // datapath port the packet came in on
 	Hash   uint32 // flow hash (RSS from the port, else computed); 0 = none
+	Mark   uint32 // pkt_mark (skb mark), set by odp.FieldPktMark
 
 	// Handle lets the owning port find its frame again (UMEM address,
 	// descriptor index). Only the owner interprets it.

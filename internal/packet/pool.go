@@ -93,6 +93,7 @@ func (b *Buffer) MakeWritable(p *Pool) error {
 	copy(nb.frame[Headroom:], b.Data())
 	nb.Len = b.Len
 	nb.L3Off, nb.L4Off, nb.InPort, nb.Hash = b.L3Off, b.L4Off, b.InPort, b.Hash
+	nb.TruncLen, nb.Mark = b.TruncLen, b.Mark
 	nb.Flags = Copied
 	*b = nb
 	return nil
