@@ -1,0 +1,182 @@
+package ofproto
+
+import (
+	"sort"
+
+	"github.com/govs/govs/internal/flow"
+)
+
+// The classifier is a tuple space search, as OVS's lib/classifier.c: rules
+// are grouped into one subtable per distinct mask, and each subtable is a
+// hash table from masked key to the rules with that exact masked match.
+//
+// A lookup probes subtables in descending order of the highest priority
+// they hold and stops as soon as the best rule found so far has a priority
+// no lower than the next subtable's maximum: that subtable, and every one
+// after it, cannot hold anything better. Every probed subtable's mask is
+// ORed into the caller's wildcards, since the outcome depended on the
+// packet's bits under those masks (whether the probe hit or missed); the
+// unprobed subtables were skipped on priorities alone, which do not depend
+// on the packet. That makes the wildcards safe for a megaflow: any packet
+// equal to this one under them probes the same subtables with the same
+// results.
+//
+// Ties between overlapping rules of equal priority in different subtables
+// (undefined by OpenFlow) go to the subtable created first.
+
+// subtable holds the rules of one mask.
+type subtable struct {
+	mask    flow.Mask
+	maxPrio uint16
+	seq     uint64 // creation order, for deterministic ties
+	// rules maps a masked key to its rules, highest priority first (ties
+	// in insertion order).
+	rules map[flow.Key][]*Rule
+	n     int
+}
+
+// classifier is the tuple space of one table. It is not safe for
+// concurrent writes; the bridge lock serializes them.
+type classifier struct {
+	byMask    map[flow.Mask]*subtable
+	subtables []*subtable // by maxPrio descending, then seq
+	n         int
+	seq       uint64
+}
+
+func newClassifier() classifier {
+	return classifier{byMask: map[flow.Mask]*subtable{}}
+}
+
+// lookup returns the highest-priority rule matching k, or nil, and ORs
+// into wc (when not nil) every mask it depended on.
+func (c *classifier) lookup(k *flow.Key, wc *flow.Mask) *Rule {
+	var best *Rule
+	var mk flow.Key
+	for _, st := range c.subtables {
+		if best != nil && best.Priority >= st.maxPrio {
+			break
+		}
+		if wc != nil {
+			wc.Or(&st.mask)
+		}
+		mk.MaskFrom(k, &st.mask)
+		if rs := st.rules[mk]; len(rs) > 0 && (best == nil || rs[0].Priority > best.Priority) {
+			best = rs[0]
+		}
+	}
+	return best
+}
+
+// find returns the rule with exactly match m and priority prio.
+func (c *classifier) find(m *Match, prio uint16) *Rule {
+	st := c.byMask[m.Mask]
+	if st == nil {
+		return nil
+	}
+	for _, r := range st.rules[m.Key] {
+		if r.Priority == prio {
+			return r
+		}
+	}
+	return nil
+}
+
+// insert adds r, which must not duplicate an existing match+priority.
+func (c *classifier) insert(r *Rule) {
+	st := c.byMask[r.Match.Mask]
+	if st == nil {
+		c.seq++
+		st = &subtable{mask: r.Match.Mask, seq: c.seq, rules: map[flow.Key][]*Rule{}}
+		c.byMask[st.mask] = st
+		c.subtables = append(c.subtables, st)
+	}
+	rs := st.rules[r.Match.Key]
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].Priority < r.Priority })
+	rs = append(rs, nil)
+	copy(rs[i+1:], rs[i:])
+	rs[i] = r
+	st.rules[r.Match.Key] = rs
+	st.n++
+	c.n++
+	if st.n == 1 || r.Priority > st.maxPrio {
+		st.maxPrio = r.Priority
+		c.sortSubtables()
+	}
+}
+
+// replace puts nr where old is (same match and priority).
+func (c *classifier) replace(old, nr *Rule) {
+	rs := c.byMask[old.Match.Mask].rules[old.Match.Key]
+	for i, r := range rs {
+		if r == old {
+			rs[i] = nr
+			return
+		}
+	}
+}
+
+// remove takes r out.
+func (c *classifier) remove(r *Rule) {
+	st := c.byMask[r.Match.Mask]
+	if st == nil {
+		return
+	}
+	rs := st.rules[r.Match.Key]
+	for i, x := range rs {
+		if x != r {
+			continue
+		}
+		rs = append(rs[:i], rs[i+1:]...)
+		if len(rs) == 0 {
+			delete(st.rules, r.Match.Key)
+		} else {
+			st.rules[r.Match.Key] = rs
+		}
+		st.n--
+		c.n--
+		break
+	}
+	if st.n == 0 {
+		delete(c.byMask, st.mask)
+		for i, x := range c.subtables {
+			if x == st {
+				c.subtables = append(c.subtables[:i], c.subtables[i+1:]...)
+				break
+			}
+		}
+		return
+	}
+	if r.Priority == st.maxPrio {
+		st.maxPrio = 0
+		for _, rs := range st.rules {
+			if rs[0].Priority > st.maxPrio {
+				st.maxPrio = rs[0].Priority
+			}
+		}
+		c.sortSubtables()
+	}
+}
+
+func (c *classifier) sortSubtables() {
+	sort.Slice(c.subtables, func(i, j int) bool {
+		a, b := c.subtables[i], c.subtables[j]
+		if a.maxPrio != b.maxPrio {
+			return a.maxPrio > b.maxPrio
+		}
+		return a.seq < b.seq
+	})
+}
+
+// each calls fn for every rule until fn returns false.
+func (c *classifier) each(fn func(*Rule) bool) {
+	for _, st := range c.subtables {
+		for _, rs := range st.rules {
+			for _, r := range rs {
+				if !fn(r) {
+					return
+				}
+			}
+		}
+	}
+}

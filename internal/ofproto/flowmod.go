@@ -1,0 +1,325 @@
+package ofproto
+
+import (
+	"github.com/govs/govs/internal/flow"
+)
+
+// FlowModCommand is ofp_flow_mod_command.
+type FlowModCommand uint8
+
+const (
+	FlowAdd          FlowModCommand = 0
+	FlowModify       FlowModCommand = 1
+	FlowModifyStrict FlowModCommand = 2
+	FlowDelete       FlowModCommand = 3
+	FlowDeleteStrict FlowModCommand = 4
+)
+
+// NoBuffer is OFP_NO_BUFFER.
+const NoBuffer uint32 = 0xffffffff
+
+// FlowMod is a flow table modification, independent of wire version.
+type FlowMod struct {
+	Command     FlowModCommand
+	Table       uint8 // TableAll: every table (delete only)
+	Match       Match
+	Priority    uint16
+	Cookie      uint64 // add: the new rule's cookie; modify/delete: filter value
+	CookieMask  uint64 // modify/delete: which cookie bits must equal Cookie; 0: any
+	IdleTimeout uint16
+	HardTimeout uint16
+	Flags       uint16
+	OutPort     uint32 // delete: only rules outputting here; PortAny: any
+	OutGroup    uint32 // delete: only rules using this group; GroupAny: any
+	Instructions
+	BufferID uint32 // the codec applies it (govs does not buffer)
+
+	// ModifyAdds gives OpenFlow 1.0/Nicira semantics: a modify that
+	// matches nothing adds the rule, and modify sets the cookie to
+	// NewCookie when SetCookie is set.
+	ModifyAdds bool
+	SetCookie  bool
+	NewCookie  uint64
+}
+
+// NewFlowMod returns a FlowMod with the "none" filters set: out_port and
+// out_group any, no goto-table, no buffer.
+func NewFlowMod(cmd FlowModCommand) *FlowMod {
+	return &FlowMod{
+		Command:      cmd,
+		OutPort:      PortAny,
+		OutGroup:     GroupAny,
+		BufferID:     NoBuffer,
+		Instructions: Instructions{GotoTable: -1},
+	}
+}
+
+// FlowMod applies fm (OF1.3 §6.4).
+func (b *Bridge) FlowMod(fm *FlowMod) error {
+	switch fm.Command {
+	case FlowAdd, FlowModify, FlowModifyStrict, FlowDelete, FlowDeleteStrict:
+	default:
+		return ofErr(ErrFlowModFailed, FlowModBadCommand, "flow-mod command %d", fm.Command)
+	}
+	if fm.Table == TableAll {
+		if fm.Command != FlowDelete && fm.Command != FlowDeleteStrict {
+			return ofErr(ErrFlowModFailed, FlowModBadTableID, "table all in add/modify")
+		}
+	} else if int(fm.Table) >= MaxTables {
+		return ofErr(ErrFlowModFailed, FlowModBadTableID, "table %d", fm.Table)
+	}
+	m := fm.Match
+	if err := ValidateMatch(&m); err != nil {
+		return err
+	}
+
+	b.mu.Lock()
+	var removed []Removed
+	var err error
+	changed := true
+	switch fm.Command {
+	case FlowAdd:
+		err = b.addLocked(fm, &m)
+	case FlowModify, FlowModifyStrict:
+		changed, err = b.modifyLocked(fm, &m)
+	case FlowDelete, FlowDeleteStrict:
+		removed = b.deleteLocked(fm, &m)
+		changed = len(removed) > 0
+	}
+	if err != nil || !changed {
+		b.mu.Unlock()
+		return err
+	}
+	b.changed(removed)
+	return nil
+}
+
+func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
+	if err := b.validateInstructionsLocked(fm.Table, &fm.Instructions, m); err != nil {
+		return err
+	}
+	t := b.tables[fm.Table]
+	if fm.Flags&FlagCheckOverlap != 0 && b.overlapsLocked(t, m, fm.Priority) {
+		return ofErr(ErrFlowModFailed, FlowModOverlap, "overlapping rule at priority %d", fm.Priority)
+	}
+	old := t.cls.find(m, fm.Priority)
+	if old == nil && t.cls.n >= t.MaxEntries {
+		return ofErr(ErrFlowModFailed, FlowModTableFull, "table %d holds %d rules", t.ID, t.cls.n)
+	}
+	now := b.Now()
+	b.seq++
+	r := &Rule{
+		Table:        fm.Table,
+		Priority:     fm.Priority,
+		Match:        *m,
+		Cookie:       fm.Cookie,
+		IdleTimeout:  fm.IdleTimeout,
+		HardTimeout:  fm.HardTimeout,
+		Flags:        fm.Flags,
+		Instructions: cloneInstructions(&fm.Instructions),
+		Created:      now,
+		Modified:     now,
+		seq:          b.seq,
+	}
+	if old == nil {
+		t.cls.insert(r)
+		return nil
+	}
+	if fm.Flags&FlagResetCounts == 0 {
+		r.Packets.Store(old.Packets.Load())
+		r.Bytes.Store(old.Bytes.Load())
+		r.Used.Store(old.Used.Load())
+	}
+	t.cls.replace(old, r)
+	old.removed.Store(true)
+	return nil
+}
+
+// overlapsLocked reports whether some rule of priority prio in t matches a
+// packet that m matches too: on the bits both masks care about, the keys
+// agree.
+func (b *Bridge) overlapsLocked(t *Table, m *Match, prio uint16) bool {
+	found := false
+	t.cls.each(func(r *Rule) bool {
+		if r.Priority == prio && matchesOverlap(&r.Match, m) {
+			found = true
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+func matchesOverlap(a, b *Match) bool {
+	ak, am, bk, bm := a.Key.Words(), a.Mask.Words(), b.Key.Words(), b.Mask.Words()
+	for i := range ak {
+		if (ak[i]^bk[i])&am[i]&bm[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// covers reports whether rule match r lies within filter f: r cares about
+// every bit f does, with the same values (OpenFlow's non-strict match).
+func covers(f, r *Match) bool {
+	fk, fm, rk, rm := f.Key.Words(), f.Mask.Words(), r.Key.Words(), r.Mask.Words()
+	for i := range fk {
+		if fm[i]&^rm[i] != 0 || (rk[i]^fk[i])&fm[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// selectRules returns the rules a modify/delete/stats request names.
+func (b *Bridge) selectRules(table uint8, m *Match, strict bool, prio uint16,
+	cookie, cookieMask uint64, outPort, outGroup uint32) []*Rule {
+	var out []*Rule
+	for _, t := range b.tables {
+		if table != TableAll && t.ID != table {
+			continue
+		}
+		if strict {
+			if r := t.cls.find(m, prio); r != nil && ruleFiltered(r, cookie, cookieMask, outPort, outGroup) {
+				out = append(out, r)
+			}
+			continue
+		}
+		t.cls.each(func(r *Rule) bool {
+			if covers(m, &r.Match) && ruleFiltered(r, cookie, cookieMask, outPort, outGroup) {
+				out = append(out, r)
+			}
+			return true
+		})
+	}
+	return out
+}
+
+func ruleFiltered(r *Rule, cookie, cookieMask uint64, outPort, outGroup uint32) bool {
+	return (r.Cookie^cookie)&cookieMask == 0 && r.UsesPort(outPort) && r.UsesGroup(outGroup)
+}
+
+func (b *Bridge) modifyLocked(fm *FlowMod, m *Match) (bool, error) {
+	strict := fm.Command == FlowModifyStrict
+	rules := b.selectRules(fm.Table, m, strict, fm.Priority, fm.Cookie, fm.CookieMask, PortAny, GroupAny)
+	if len(rules) == 0 {
+		if !fm.ModifyAdds {
+			return false, nil
+		}
+		add := *fm
+		if fm.SetCookie {
+			add.Cookie = fm.NewCookie
+		}
+		return true, b.addLocked(&add, m)
+	}
+	for _, r := range rules {
+		if err := b.validateInstructionsLocked(r.Table, &fm.Instructions, &r.Match); err != nil {
+			return false, err
+		}
+	}
+	now := b.Now()
+	for _, r := range rules {
+		r.Instructions = cloneInstructions(&fm.Instructions)
+		r.Modified = now
+		if fm.SetCookie {
+			r.Cookie = fm.NewCookie
+		}
+		if fm.Flags&FlagResetCounts != 0 {
+			r.Packets.Store(0)
+			r.Bytes.Store(0)
+		}
+	}
+	return true, nil
+}
+
+func (b *Bridge) deleteLocked(fm *FlowMod, m *Match) []Removed {
+	rules := b.selectRules(fm.Table, m, fm.Command == FlowDeleteStrict, fm.Priority,
+		fm.Cookie, fm.CookieMask, fm.OutPort, fm.OutGroup)
+	return b.removeRulesLocked(rules, RemovedDelete)
+}
+
+func (b *Bridge) removeRulesLocked(rules []*Rule, why RemovedReason) []Removed {
+	if len(rules) == 0 {
+		return nil
+	}
+	out := make([]Removed, len(rules))
+	for i, r := range rules {
+		b.removeRuleLocked(r)
+		out[i] = Removed{r, why}
+	}
+	return out
+}
+
+func cloneInstructions(in *Instructions) Instructions {
+	out := *in
+	if in.Apply != nil {
+		out.Apply = append([]Action{}, in.Apply...)
+	}
+	if in.Write != nil {
+		out.Write = append([]Action{}, in.Write...)
+	}
+	return out
+}
+
+// FlowFilter selects rules for flow and aggregate statistics.
+type FlowFilter struct {
+	Table      uint8 // TableAll: every table
+	Match      Match
+	Strict     bool
+	Priority   uint16 // with Strict
+	Cookie     uint64
+	CookieMask uint64
+	OutPort    uint32 // PortAny: any
+	OutGroup   uint32 // GroupAny: any
+}
+
+// AllFlows is a filter that selects every rule.
+func AllFlows() FlowFilter {
+	return FlowFilter{Table: TableAll, OutPort: PortAny, OutGroup: GroupAny}
+}
+
+// Flows returns the rules filter selects, by table then descending
+// priority. It takes the read lock.
+func (b *Bridge) Flows(filter FlowFilter) []*Rule {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	rules := b.selectRules(filter.Table, &filter.Match, filter.Strict, filter.Priority,
+		filter.Cookie, filter.CookieMask, filter.OutPort, filter.OutGroup)
+	sortRules(rules)
+	return rules
+}
+
+// Aggregate sums the statistics of the rules filter selects.
+func (b *Bridge) Aggregate(filter FlowFilter) (packets, bytes uint64, flows uint32) {
+	for _, r := range b.Flows(filter) {
+		packets += r.Packets.Load()
+		bytes += r.Bytes.Load()
+		flows++
+	}
+	return
+}
+
+func sortRules(rules []*Rule) {
+	less := func(a, b *Rule) bool {
+		if a.Table != b.Table {
+			return a.Table < b.Table
+		}
+		if a.Priority != b.Priority {
+			return a.Priority > b.Priority
+		}
+		return a.seq < b.seq
+	}
+	sortSlice(rules, less)
+}
+
+// MatchAll is the match that matches every packet.
+func MatchAll() Match { return Match{} }
+
+// NewMatch returns the match of key k under mask m (k is masked).
+func NewMatch(k *flow.Key, m *flow.Mask) Match {
+	var out Match
+	out.Mask = *m
+	out.Key.MaskFrom(k, m)
+	return out
+}

@@ -1,0 +1,123 @@
+package ofproto
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Rule is one OpenFlow flow entry. Its match, priority and table never
+// change while it is in a table; Instructions, Cookie and timeouts change
+// only under the bridge's write lock. Counters are atomic because the
+// revalidators push statistics without the lock.
+type Rule struct {
+	Table        uint8
+	Priority     uint16
+	Match        Match
+	Cookie       uint64
+	IdleTimeout  uint16 // seconds; 0: none
+	HardTimeout  uint16 // seconds; 0: none
+	Flags        uint16 // FlagSendFlowRem, ...
+	Instructions Instructions
+	Created      time.Time
+	Modified     time.Time // last add/modify that changed instructions
+
+	Packets atomic.Uint64
+	Bytes   atomic.Uint64
+	Used    atomic.Int64 // last hit, unix nanoseconds; 0: never
+
+	removed atomic.Bool
+	seq     uint64 // insertion order, breaks priority ties deterministically
+}
+
+// AddStats credits the rule with traffic seen by the datapath.
+func (r *Rule) AddStats(pkts, bytes uint64, used int64) {
+	if pkts == 0 && bytes == 0 {
+		return
+	}
+	r.Packets.Add(pkts)
+	r.Bytes.Add(bytes)
+	for {
+		old := r.Used.Load()
+		if used <= old || r.Used.CompareAndSwap(old, used) {
+			return
+		}
+	}
+}
+
+// IsRemoved reports whether the rule has left its table. Translations
+// that still hold it (xlate caches) use this to know they are stale.
+func (r *Rule) IsRemoved() bool { return r.removed.Load() }
+
+// UsesPort reports whether any output of the rule goes to port (the
+// out_port filter of flow-mod delete and flow stats).
+func (r *Rule) UsesPort(port uint32) bool {
+	if port == PortAny {
+		return true
+	}
+	return actionsUsePort(r.Instructions.Apply, port) || actionsUsePort(r.Instructions.Write, port)
+}
+
+// UsesGroup reports whether any action of the rule refers to group.
+func (r *Rule) UsesGroup(group uint32) bool {
+	if group == GroupAny {
+		return true
+	}
+	return actionsUseGroup(r.Instructions.Apply, group) || actionsUseGroup(r.Instructions.Write, group)
+}
+
+// UsesMeter reports whether the rule is metered by meter.
+func (r *Rule) UsesMeter(meter uint32) bool {
+	if r.Instructions.Meter == meter {
+		return true
+	}
+	for _, acts := range [][]Action{r.Instructions.Apply, r.Instructions.Write} {
+		for i := range acts {
+			if acts[i].Type == ActMeter && acts[i].Meter == meter {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func actionsUsePort(acts []Action, port uint32) bool {
+	for i := range acts {
+		a := &acts[i]
+		if (a.Type == ActOutput || a.Type == ActEnqueue) && a.Port == port {
+			return true
+		}
+		if a.Type == ActController && port == PortController {
+			return true
+		}
+	}
+	return false
+}
+
+func actionsUseGroup(acts []Action, group uint32) bool {
+	for i := range acts {
+		if acts[i].Type == ActGroup && acts[i].Group == group {
+			return true
+		}
+	}
+	return false
+}
+
+// RemovedReason says why a rule left its table (ofp_flow_removed_reason,
+// with OF1.4's group and meter deletes).
+type RemovedReason uint8
+
+const (
+	RemovedIdleTimeout RemovedReason = 0
+	RemovedHardTimeout RemovedReason = 1
+	RemovedDelete      RemovedReason = 2
+	RemovedGroupDelete RemovedReason = 3
+	RemovedMeterDelete RemovedReason = 4
+	RemovedEviction    RemovedReason = 5
+)
+
+// Removed is a rule that left its table, for FLOW_REMOVED messages (sent
+// when Rule.Flags has FlagSendFlowRem).
+type Removed struct {
+	Rule   *Rule
+	Reason RemovedReason
+}
