@@ -59,8 +59,8 @@ func Run(t testing.TB, name string, args ...string) {
 // Veth is a veth pair: Host in the test's namespace, Peer inside NS.
 type Veth struct {
 	NS, Host, Peer string
-	HostMAC       net.HardwareAddr
-	PeerMAC       net.HardwareAddr
+	HostMAC        net.HardwareAddr
+	PeerMAC        net.HardwareAddr
 }
 
 // VethOptions shape the pair.
