@@ -5,3 +5,11 @@
 package vswitch
 
 //go:generate go run github.com/ovn-kubernetes/libovsdb/cmd/modelgen -p vswitch -o . vswitch.ovsschema
+
+import _ "embed"
+
+// SchemaFile is vswitch.ovsschema, the schema the models were generated from;
+// govs creates conf.db from it so the database always matches the models.
+//
+//go:embed vswitch.ovsschema
+var SchemaFile []byte

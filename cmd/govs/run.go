@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/govs/govs/internal/daemon"
+	"github.com/govs/govs/internal/ovsdb"
+	"github.com/govs/govs/internal/vswitchd"
+)
+
+func init() { subcommands = append(subcommands, newRunCommand()) }
+
+// runFlags are govs run's options, named as ovs-vswitchd's.
+type runFlags struct {
+	db      string
+	detach  bool
+	pidfile string
+	logFile string
+	verbose string
+}
+
+func newRunCommand() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "run the switch daemon (the ovs-vswitchd of govs), configured through OVSDB",
+		Long: `run starts govs as OVS starts ovs-vswitchd. Without --db it starts and
+supervises ovsdb-server on $OVS_DBDIR/conf.db, listening on
+unix:$OVS_RUNDIR/db.sock, so ovs-vsctl works with no flags. It refuses to
+start where an ovs-vswitchd or another govs already serves $OVS_RUNDIR.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("pidfile") {
+				f.pidfile = ""
+			}
+			if !cmd.Flags().Changed("log-file") {
+				f.logFile = ""
+			}
+			return runDaemon(f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.db, "db", "", "OVSDB to use (unix:PATH or tcp:HOST:PORT); default: start ovsdb-server")
+	fl.BoolVar(&f.detach, "detach", false, "run in the background once ready")
+	fl.StringVar(&f.pidfile, "pidfile", "", "pidfile (default $OVS_RUNDIR/ovs-vswitchd.pid, always written)")
+	fl.Lookup("pidfile").NoOptDefVal = "default"
+	fl.StringVar(&f.logFile, "log-file", "", "log to FILE (default $OVS_LOGDIR/ovs-vswitchd.log)")
+	fl.Lookup("log-file").NoOptDefVal = "default"
+	fl.StringVarP(&f.verbose, "verbose", "v", "info", "log level: dbg, info, warn, err")
+	fl.Lookup("verbose").NoOptDefVal = "dbg"
+	return cmd
+}
+
+func runDaemon(f runFlags) error {
+	paths := daemon.DefaultPaths()
+	if err := paths.MkdirAll(); err != nil {
+		return err
+	}
+	level := new(slog.LevelVar)
+	lv, err := daemon.ParseLevel(f.verbose)
+	if err != nil {
+		return err
+	}
+	level.Set(lv)
+
+	// The pidfile is claimed before anything else, so a second daemon on
+	// the same run directory fails without touching the database.
+	pidPath := paths.PidFile("ovs-vswitchd")
+	if f.pidfile != "" && f.pidfile != "default" {
+		pidPath = f.pidfile
+	}
+	var ready func()
+	if f.detach {
+		// Check in the foreground too, so the refusal reaches the
+		// user's terminal directly.
+		if err := daemon.CheckPidfile(pidPath); err != nil {
+			return fmt.Errorf("refusing to start: %w", err)
+		}
+		if ready, err = daemon.Detach(os.Args[1:]); err != nil {
+			return err
+		}
+	}
+	pf, err := daemon.CreatePidfile(pidPath)
+	if err != nil {
+		if errors.Is(err, daemon.ErrAlreadyRunning) {
+			return fmt.Errorf("refusing to start: %w", err)
+		}
+		return err
+	}
+	var exit daemon.Exiter
+	defer exit.Run()
+	exit.OnExit(pf.Remove)
+
+	var out io.Writer = os.Stderr
+	var logFile *daemon.LogFile
+	if f.logFile != "" {
+		path := paths.LogFile("ovs-vswitchd")
+		if f.logFile != "default" {
+			path = f.logFile
+		}
+		if logFile, err = daemon.OpenLogFile(path); err != nil {
+			return err
+		}
+		exit.OnExit(func() { logFile.Close() })
+		out = logFile
+		if !f.detach {
+			out = io.MultiWriter(os.Stderr, logFile)
+		}
+	}
+	log := daemon.NewLogger(out, level)
+	slog.SetDefault(log)
+
+	ctx, stopSignals := daemon.HandleSignals(context.Background(), log, func() {
+		if logFile != nil {
+			if err := logFile.Reopen(); err != nil {
+				log.Error("reopen log", "err", err)
+			}
+		}
+	})
+	exit.OnExit(stopSignals)
+
+	endpoint := f.db
+	if endpoint == "" {
+		srv, err := ovsdb.StartServer(ovsdb.ServerOptions{Paths: paths, Log: log})
+		if err != nil {
+			return err
+		}
+		exit.OnExit(srv.Stop)
+		endpoint = srv.Endpoint()
+	} else if !strings.HasPrefix(endpoint, "unix:") && !strings.HasPrefix(endpoint, "tcp:") && !strings.HasPrefix(endpoint, "ssl:") {
+		return fmt.Errorf("--db=%s: want unix:PATH or tcp:HOST:PORT", endpoint)
+	}
+	client, err := ovsdb.Dial(ctx, endpoint, log)
+	if err != nil {
+		return err
+	}
+	exit.OnExit(client.Close)
+	if err := client.EnsureRoot(ctx); err != nil {
+		return err
+	}
+
+	// The integrator replaces LogSwitch with the forwarding core; its
+	// shutdown (ports removing XDP programs and TAPs) goes in the exit
+	// chain here, so it runs before the database connection closes.
+	sw := vswitchd.NewLogSwitch(log)
+	log.Info("govs running", "version", Version, "pid", os.Getpid(), "db", endpoint, "rundir", paths.RunDir)
+	err = vswitchd.Run(ctx, vswitchd.Options{
+		Client:  client,
+		Switch:  sw,
+		Log:     log,
+		Version: Version,
+		Ready:   ready,
+	})
+	if errors.Is(err, context.Canceled) {
+		log.Info("govs exiting")
+		return nil
+	}
+	return err
+}
