@@ -51,36 +51,36 @@ type Field uint8
 
 // Settable header fields.
 const (
-	FieldInvalid Field = iota
-	FieldEthSrc        // 6 bytes
-	FieldEthDst        // 6 bytes
-	FieldVLANTCI       // 2 bytes, outermost tag (VID and PCP by mask)
-	FieldMPLSLSE       // 4 bytes, outermost label stack entry (label/TC/BOS/TTL by mask)
-	FieldIPv4Src       // 4 bytes
-	FieldIPv4Dst       // 4 bytes
-	FieldIPv4TOS       // 1 byte (DSCP and ECN by mask)
-	FieldIPv4TTL       // 1 byte
-	FieldIPv6Src       // 16 bytes
-	FieldIPv6Dst       // 16 bytes
-	FieldIPv6Label     // 4 bytes (low 20 bits)
-	FieldIPv6TC        // 1 byte (traffic class: DSCP and ECN by mask)
-	FieldIPv6HopLimit  // 1 byte
-	FieldTpSrc         // 2 bytes: TCP/UDP/SCTP source port
-	FieldTpDst         // 2 bytes: TCP/UDP/SCTP destination port
-	FieldICMPType      // 1 byte (ICMPv4 or ICMPv6)
-	FieldICMPCode      // 1 byte
-	FieldArpOp         // 2 bytes
-	FieldArpSPA        // 4 bytes
-	FieldArpTPA        // 4 bytes
-	FieldArpSHA        // 6 bytes
-	FieldArpTHA        // 6 bytes
-	FieldNdTarget      // 16 bytes
-	FieldNdSLL         // 6 bytes
-	FieldNdTLL         // 6 bytes
-	FieldPktMark       // 4 bytes, metadata only
-	FieldTunID         // 8 bytes, metadata for tunnel output (reserved)
-	FieldTunSrc        // 4 bytes (reserved)
-	FieldTunDst        // 4 bytes (reserved)
+	FieldInvalid      Field = iota
+	FieldEthSrc             // 6 bytes
+	FieldEthDst             // 6 bytes
+	FieldVLANTCI            // 2 bytes, outermost tag (VID and PCP by mask)
+	FieldMPLSLSE            // 4 bytes, outermost label stack entry (label/TC/BOS/TTL by mask)
+	FieldIPv4Src            // 4 bytes
+	FieldIPv4Dst            // 4 bytes
+	FieldIPv4TOS            // 1 byte (DSCP and ECN by mask)
+	FieldIPv4TTL            // 1 byte
+	FieldIPv6Src            // 16 bytes
+	FieldIPv6Dst            // 16 bytes
+	FieldIPv6Label          // 4 bytes (low 20 bits)
+	FieldIPv6TC             // 1 byte (traffic class: DSCP and ECN by mask)
+	FieldIPv6HopLimit       // 1 byte
+	FieldTpSrc              // 2 bytes: TCP/UDP/SCTP source port
+	FieldTpDst              // 2 bytes: TCP/UDP/SCTP destination port
+	FieldICMPType           // 1 byte (ICMPv4 or ICMPv6)
+	FieldICMPCode           // 1 byte
+	FieldArpOp              // 2 bytes
+	FieldArpSPA             // 4 bytes
+	FieldArpTPA             // 4 bytes
+	FieldArpSHA             // 6 bytes
+	FieldArpTHA             // 6 bytes
+	FieldNdTarget           // 16 bytes
+	FieldNdSLL              // 6 bytes
+	FieldNdTLL              // 6 bytes
+	FieldPktMark            // 4 bytes, metadata only
+	FieldTunID              // 8 bytes, metadata for tunnel output (reserved)
+	FieldTunSrc             // 4 bytes (reserved)
+	FieldTunDst             // 4 bytes (reserved)
 	NumFields
 )
 
@@ -101,3 +101,55 @@ type Actions []Action
 
 // Output returns an output action.
 func Output(port uint32) Action { return Action{Op: OpOutput, Arg: port} }
+
+// Set returns an action setting field f to value (f.Size() bytes, wire
+// order).
+func Set(f Field, value []byte) Action {
+	a := Action{Op: OpSet, Field: f}
+	n := copy(a.Value[:f.Size()], value)
+	for i := range n {
+		a.Mask[i] = 0xff
+	}
+	return a
+}
+
+// SetMasked returns an action setting the bits of field f that are set in
+// mask to those of value.
+func SetMasked(f Field, value, mask []byte) Action {
+	a := Action{Op: OpSet, Field: f}
+	n := copy(a.Mask[:f.Size()], mask)
+	for i := range n {
+		a.Value[i] = value[i] & mask[i]
+	}
+	return a
+}
+
+// PushVLAN returns an action pushing a tag with TPID tpid and TCI tci.
+func PushVLAN(tpid, tci uint16) Action {
+	return Action{Op: OpPushVLAN, Arg: uint32(tpid), Arg2: uint32(tci)}
+}
+
+// PopVLAN returns an action removing the outermost VLAN tag.
+func PopVLAN() Action { return Action{Op: OpPopVLAN} }
+
+// PushMPLS returns an action pushing label stack entry lse and setting the
+// ethertype to ethType.
+func PushMPLS(ethType uint16, lse uint32) Action {
+	return Action{Op: OpPushMPLS, Arg: uint32(ethType), Arg2: lse}
+}
+
+// PopMPLS returns an action removing the outermost label stack entry and
+// setting the ethertype to ethType.
+func PopMPLS(ethType uint16) Action { return Action{Op: OpPopMPLS, Arg: uint32(ethType)} }
+
+// Trunc returns an action truncating the following outputs to n bytes.
+func Trunc(n uint32) Action { return Action{Op: OpTrunc, Arg: n} }
+
+// MeterAction returns an action passing the packet through meter id.
+func MeterAction(id uint32) Action { return Action{Op: OpMeter, Arg: id} }
+
+// Userspace returns an action sending the packet, cut to maxLen bytes
+// (0xffff: whole), to the slow path with opaque id.
+func Userspace(id uint32, maxLen uint16) Action {
+	return Action{Op: OpUserspace, Arg: id, Arg2: uint32(maxLen)}
+}

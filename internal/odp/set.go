@@ -34,9 +34,12 @@ func execSet(b *packet.Buffer, a *Action, pool *packet.Pool) bool {
 	case FieldPktMark:
 		b.Mark = a.masked32(b.Mark)
 		return true
-	case FieldInvalid, FieldTunID, FieldTunSrc, FieldTunDst:
-		// Tunnel metadata is consumed by tunnel output ports, which do
-		// not exist yet; refusing it beats sending untunnelled packets.
+	case FieldTunID, FieldTunSrc, FieldTunDst:
+		// Tunnel metadata means something only to a tunnel output port,
+		// and OVS ignores it on any other output. govs has no tunnel
+		// ports yet, so there is nothing to keep it for.
+		return true
+	case FieldInvalid:
 		return false
 	}
 	if a.Field >= NumFields || !writable(b, pool) {
