@@ -1,0 +1,187 @@
+package ofproto
+
+import (
+	"sync"
+
+	"github.com/govs/govs/internal/dpif"
+)
+
+// Revalidation: installed megaflows come back here periodically and after
+// changes. Their statistics go to the rules, group buckets and MAC entries
+// their translation went through (the xcache entry behind Ref), and they
+// are translated again: the datapath keeps, fixes or deletes each one by
+// comparing the new mask and actions with its own.
+
+// Revalidate implements dpif.Upcaller.
+func (o *Ofproto) Revalidate(r *dpif.Revalidation) error {
+	used := r.Used
+	if used == 0 {
+		used = o.opts.Now().UnixNano()
+	}
+	if r.Packets > 0 && o.xc.push(r.Ref, r.Packets, r.Bytes, used) {
+		o.macChanged()
+	}
+
+	c := o.getCtx()
+	defer o.putCtx(c)
+	pm := o.lockAll()
+	loc, ok := pm.byODP[r.Key.InPort]
+	if !ok {
+		unlockAll(pm)
+		r.Delete = true
+		return nil
+	}
+	c.start(pm, loc.bs, &r.Key, loc.ofport, r.Actions)
+	c.mayLearn = false
+	if p := loc.bs.b.Port(loc.ofport); p == nil || p.Config&PortNoRecv == 0 {
+		c.pipeline()
+	}
+	c.finish()
+	unlockAll(pm)
+
+	r.Mask, r.Actions = c.wc, c.acts
+	if c.noInstall {
+		r.Delete = true
+	}
+	if r.Ref != 0 {
+		o.xc.update(r.Ref, c)
+	} else {
+		r.Ref = o.xc.alloc(c)
+	}
+	return nil
+}
+
+// Release tells ofproto that the datapath deleted the megaflow behind ref
+// (idle expiry, flush, or after a Revalidate it could not apply), with the
+// statistics gathered since its last Revalidate. Ref is not used again.
+func (o *Ofproto) Release(ref uint64, packets, bytes uint64, used int64) {
+	if ref == 0 {
+		return
+	}
+	if packets > 0 && o.xc.push(ref, packets, bytes, used) {
+		o.macChanged()
+	}
+	o.xc.release(ref)
+}
+
+// XCacheLen returns how many megaflows ofproto is keeping state for.
+func (o *Ofproto) XCacheLen() int {
+	o.xc.mu.Lock()
+	defer o.xc.mu.Unlock()
+	return o.xc.live
+}
+
+// xcache holds one entry per installed megaflow (OVS's xlate cache): the
+// rules, buckets and MAC entries to credit. A Ref is the entry's index+1
+// in its low 32 bits and a generation in its high bits, so a stale Ref
+// never credits the wrong megaflow. Entries and their slices are reused.
+type xcache struct {
+	mu       sync.Mutex
+	entries  []xcEntry
+	freeList []uint32
+	live     int
+}
+
+type xcEntry struct {
+	gen     uint32
+	inUse   bool
+	rules   []*Rule
+	buckets []bucketRef
+	macs    []macRef
+}
+
+func (x *xcache) alloc(c *xlateCtx) uint64 {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var i uint32
+	if n := len(x.freeList); n > 0 {
+		i = x.freeList[n-1]
+		x.freeList = x.freeList[:n-1]
+	} else {
+		x.entries = append(x.entries, xcEntry{})
+		i = uint32(len(x.entries) - 1)
+	}
+	e := &x.entries[i]
+	e.gen++
+	e.inUse = true
+	e.fill(c)
+	x.live++
+	return uint64(e.gen)<<32 | uint64(i+1)
+}
+
+func (e *xcEntry) fill(c *xlateCtx) {
+	e.rules = append(e.rules[:0], c.rules...)
+	e.buckets = append(e.buckets[:0], c.buckets...)
+	e.macs = append(e.macs[:0], c.macs...)
+}
+
+// lookup returns the live entry of ref, or nil. Caller holds mu.
+func (x *xcache) lookup(ref uint64) *xcEntry {
+	i := uint32(ref) - 1
+	if ref == 0 || int(i) >= len(x.entries) {
+		return nil
+	}
+	e := &x.entries[i]
+	if !e.inUse || e.gen != uint32(ref>>32) {
+		return nil
+	}
+	return e
+}
+
+func (x *xcache) update(ref uint64, c *xlateCtx) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if e := x.lookup(ref); e != nil {
+		e.fill(c)
+	}
+}
+
+// push credits ref's rules and buckets with traffic and keeps its learned
+// MACs fresh (a megaflow in use keeps its source MAC alive). It reports
+// whether refreshing a MAC changed the table (the MAC had aged out or moved).
+func (x *xcache) push(ref uint64, pkts, bytes uint64, used int64) (macsChanged bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	e := x.lookup(ref)
+	if e == nil {
+		return false
+	}
+	for _, r := range e.rules {
+		r.AddStats(pkts, bytes, used)
+	}
+	for _, b := range e.buckets {
+		creditBucket(b, pkts, bytes)
+	}
+	for _, m := range e.macs {
+		if m.t.Learn(m.mac, m.vlan, m.port, used) {
+			macsChanged = true
+		}
+	}
+	return macsChanged
+}
+
+func (x *xcache) release(ref uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	e := x.lookup(ref)
+	if e == nil {
+		return
+	}
+	e.inUse = false
+	clear(e.rules)
+	clear(e.buckets)
+	clear(e.macs)
+	e.rules, e.buckets, e.macs = e.rules[:0], e.buckets[:0], e.macs[:0]
+	x.freeList = append(x.freeList, uint32(ref)-1)
+	x.live--
+}
+
+// rulesOf returns the rules behind ref (tests and ofproto/trace).
+func (x *xcache) rulesOf(ref uint64) []*Rule {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if e := x.lookup(ref); e != nil {
+		return append([]*Rule(nil), e.rules...)
+	}
+	return nil
+}
