@@ -1,0 +1,200 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Govs is one govs daemon started by a test, in its own directories.
+type Govs struct {
+	Bin    string
+	RunDir string
+	DBDir  string
+	LogDir string
+	cmd    *exec.Cmd
+	out    *bytes.Buffer
+}
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// BuildGovs builds cmd/govs once per test binary and returns its path.
+func BuildGovs(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "govs-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "govs")
+		out, err := exec.Command("go", "build", "-o", builtBin, "github.com/govs/govs/cmd/govs").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// RequireOVSTools skips the test when ovsdb-server or ovs-vsctl are missing.
+func RequireOVSTools(t testing.TB) {
+	t.Helper()
+	for _, p := range []string{"ovs-vsctl", "ovsdb-tool"} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("%s not installed (openvswitch-switch/common)", p)
+		}
+	}
+	if _, err := exec.LookPath("ovsdb-server"); err != nil {
+		if _, err := os.Stat("/usr/sbin/ovsdb-server"); err != nil {
+			t.Skip("ovsdb-server not installed")
+		}
+	}
+}
+
+// NewGovs prepares directories for a govs instance under a fresh temporary
+// directory; Start runs it.
+func NewGovs(t testing.TB) *Govs {
+	t.Helper()
+	RequireOVSTools(t)
+	base := t.TempDir()
+	return &Govs{
+		Bin:    BuildGovs(t),
+		RunDir: filepath.Join(base, "run"),
+		DBDir:  filepath.Join(base, "db"),
+		LogDir: filepath.Join(base, "log"),
+	}
+}
+
+// Env is the environment that points OVS tools and govs at this instance.
+func (g *Govs) Env() []string {
+	return append(os.Environ(), "OVS_RUNDIR="+g.RunDir, "OVS_DBDIR="+g.DBDir, "OVS_LOGDIR="+g.LogDir)
+}
+
+// Command returns `govs args...` in this instance's environment.
+func (g *Govs) Command(args ...string) *exec.Cmd {
+	cmd := exec.Command(g.Bin, args...)
+	cmd.Env = g.Env()
+	return cmd
+}
+
+// Start runs `govs run args...` in the foreground (as a child of the test),
+// waits until the database answers and the first pass is written back, and
+// stops it at the end of the test.
+func (g *Govs) Start(t testing.TB, args ...string) {
+	t.Helper()
+	g.out = new(bytes.Buffer)
+	g.cmd = g.Command(append([]string{"run"}, args...)...)
+	g.cmd.Stdout = g.out
+	g.cmd.Stderr = g.out
+	if err := g.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Stop(t) })
+	WaitFor(t, 10*time.Second, "govs ready", func() bool {
+		if g.cmd.ProcessState != nil {
+			return false
+		}
+		out, err := g.VsctlErr("--timeout=1", "get", "Open_vSwitch", ".", "ovs_version")
+		return err == nil && strings.TrimSpace(out) != "[]"
+	})
+}
+
+// Stop sends SIGTERM and waits for govs to exit; it also makes sure the
+// ovsdb-server govs supervised is gone.
+func (g *Govs) Stop(t testing.TB) {
+	if g.cmd == nil {
+		return
+	}
+	cmd := g.cmd
+	g.cmd = nil
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Errorf("govs did not exit on SIGTERM; output:\n%s", g.out)
+	}
+	if pid := g.ServerPid(); pid > 0 && syscall.Kill(pid, 0) == nil {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("ovsdb-server %d outlived govs", pid)
+	}
+}
+
+// Output returns what govs printed so far.
+func (g *Govs) Output() string { return g.out.String() }
+
+// Pid returns the pid of the govs process.
+func (g *Govs) Pid() int { return g.cmd.Process.Pid }
+
+// ServerPid reads ovsdb-server's pidfile (0 if none).
+func (g *Govs) ServerPid() int {
+	b, err := os.ReadFile(filepath.Join(g.RunDir, "ovsdb-server.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// DBSocket is the db.sock path of this instance.
+func (g *Govs) DBSocket() string { return filepath.Join(g.RunDir, "db.sock") }
+
+// VsctlErr runs ovs-vsctl against this instance's database.
+func (g *Govs) VsctlErr(args ...string) (string, error) {
+	cmd := exec.Command("ovs-vsctl", append([]string{"--db=unix:" + g.DBSocket()}, args...)...)
+	cmd.Env = g.Env()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("ovs-vsctl %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out), nil
+}
+
+// Vsctl runs ovs-vsctl (with a timeout, so a switch that never writes
+// cur_cfg fails the test instead of hanging it) and fails the test on error.
+func (g *Govs) Vsctl(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := g.VsctlErr(append([]string{"--timeout=5"}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(out)
+}
+
+// Get returns one column of one record, as ovs-vsctl get prints it.
+func (g *Govs) Get(t testing.TB, table, record, column string) string {
+	t.Helper()
+	return g.Vsctl(t, "get", table, record, column)
+}
+
+// WaitFor polls cond every 20 ms until it holds or timeout passes.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
