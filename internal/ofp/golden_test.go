@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/govs/govs/internal/ofp"
+	"github.com/govs/govs/internal/ofp/of10"
 	"github.com/govs/govs/internal/ofp/of13"
 )
 
@@ -120,5 +121,46 @@ func itoa(i int) string {
 		if i == 0 {
 			return string(b[n:])
 		}
+	}
+}
+
+// TestGoldenOF10RoundTrip does the same for OpenFlow 1.0 and the Nicira
+// messages plain ovs-ofctl sends.
+func TestGoldenOF10RoundTrip(t *testing.T) {
+	for _, c := range loadCorpus(t, "of10") {
+		t.Run(c.file+":"+itoa(c.line), func(t *testing.T) {
+			m, err := of10.Decode(c.data)
+			if err != nil {
+				t.Fatalf("decode %x: %v", c.data, err)
+			}
+			if got := m.AppendTo(nil); !bytes.Equal(got, c.data) {
+				t.Fatalf("re-encode:\n got %x\nwant %x", got, c.data)
+			}
+			switch m := m.(type) {
+			case *of10.Vendor:
+				sub, body, err := of10.DecodeNicira(m)
+				if err != nil {
+					t.Fatalf("nicira %x: %v", m.Data, err)
+				}
+				if got := of10.NewNicira(m.Xid, sub, body).AppendTo(nil); !bytes.Equal(got, c.data) {
+					t.Fatalf("nicira re-encode:\n got %x\nwant %x", got, c.data)
+				}
+			case *of10.StatsRequest:
+				sub, body, err := of10.DecodeStatsRequestBody(m.StatsType, m.Body)
+				if err != nil {
+					t.Fatalf("stats %d body %x: %v", m.StatsType, m.Body, err)
+				}
+				var got []byte
+				if m.StatsType == of10.StatsVendor {
+					got = of10.AppendNiciraStatsHeader(got, sub)
+				}
+				if body != nil {
+					got = body.Append(got)
+				}
+				if !bytes.Equal(got, m.Body) {
+					t.Fatalf("stats body:\n got %x\nwant %x", got, m.Body)
+				}
+			}
+		})
 	}
 }
