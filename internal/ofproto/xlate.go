@@ -38,25 +38,25 @@ type xlateCtx struct {
 	// restored: dirty bits holding the packet's own value again after a
 	// copy of the packet ended (see restoreKey).
 	restored flow.Mask
-	wc      flow.Mask
-	acts    odp.Actions
-	actset  actionSet
+	wc       flow.Mask
+	acts     odp.Actions
+	actset   actionSet
 
-	table     uint8 // table of the rule being executed
-	rule      *Rule // rule being executed (nil in packet-out and buckets)
-	depth     int
-	lookups   int
-	mplsInner uint16 // ethertype under the MPLS stack the pipeline pushed
-	l3Hidden  bool   // the packet came with an MPLS stack: L3 beneath is unknown
-	exit      bool   // stop translating (a drop decision)
-	aborted   bool   // too deep or too long: the whole packet is dropped
-	packetOut bool
+	table      uint8 // table of the rule being executed
+	rule       *Rule // rule being executed (nil in packet-out and buckets)
+	depth      int
+	lookups    int
+	mplsInner  uint16 // ethertype under the MPLS stack the pipeline pushed
+	l3Hidden   bool   // the packet came with an MPLS stack: L3 beneath is unknown
+	exit       bool   // stop translating (a drop decision)
+	aborted    bool   // too deep or too long: the whole packet is dropped
+	packetOut  bool
 	inPortUsed bool
 
 	mayLearn    bool // NORMAL learns (upcalls, not revalidation)
 	macsChanged bool // learning changed an answer: revalidate
-	noInstall bool
-	now       int64
+	noInstall   bool
+	now         int64
 
 	// The xcache of this translation: what to credit with statistics.
 	rules   []*Rule
