@@ -87,8 +87,11 @@ func creditBucket(b bucketRef, pkts, bytes uint64) {
 	if pkts == 0 && bytes == 0 {
 		return
 	}
-	b.g.Packets.Add(pkts)
-	b.g.Bytes.Add(bytes)
+	if b.bucket < 0 {
+		b.g.Packets.Add(pkts)
+		b.g.Bytes.Add(bytes)
+		return
+	}
 	if b.bucket < len(b.g.Buckets) {
 		b.g.Buckets[b.bucket].Packets.Add(pkts)
 		b.g.Buckets[b.bucket].Bytes.Add(bytes)

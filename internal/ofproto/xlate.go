@@ -68,7 +68,7 @@ type xlateCtx struct {
 
 type bucketRef struct {
 	g      *Group
-	bucket int
+	bucket int // -1: the group as a whole
 }
 
 type macRef struct {

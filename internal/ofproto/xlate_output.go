@@ -164,6 +164,7 @@ func (c *xlateCtx) group(id uint32) {
 		c.exit = true
 		return
 	}
+	c.buckets = append(c.buckets, bucketRef{g, -1}) // the group's own counters
 	spec := &g.Spec
 	switch spec.Type {
 	case GroupTypeAll:
