@@ -257,16 +257,6 @@ func unlockAll(pm *portMap) {
 	}
 }
 
-// bridgeState returns the state of b in pm.
-func (pm *portMap) state(b *Bridge) *bridgeState {
-	for _, bs := range pm.bridges {
-		if bs.b == b {
-			return bs
-		}
-	}
-	return nil
-}
-
 func (pm *portMap) stateByName(name string) *bridgeState {
 	for _, bs := range pm.bridges {
 		if bs.b.Name() == name {

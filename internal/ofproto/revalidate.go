@@ -175,13 +175,3 @@ func (x *xcache) release(ref uint64) {
 	x.freeList = append(x.freeList, uint32(ref)-1)
 	x.live--
 }
-
-// rulesOf returns the rules behind ref (tests and ofproto/trace).
-func (x *xcache) rulesOf(ref uint64) []*Rule {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if e := x.lookup(ref); e != nil {
-		return append([]*Rule(nil), e.rules...)
-	}
-	return nil
-}
