@@ -78,14 +78,12 @@ func parse(path string) ([]def, error) {
 	defer f.Close()
 	var defs []def
 	var cur *def
-	var comment []string
 	sc := bufio.NewScanner(f)
 	for ln := 1; sc.Scan(); ln++ {
 		line := strings.TrimSpace(sc.Text())
 		if i := strings.Index(line, "#"); i >= 0 {
 			line = strings.TrimSpace(line[:i])
 		}
-		_ = comment
 		if line == "" {
 			continue
 		}
@@ -136,9 +134,6 @@ func goType(f field) string {
 	return f.kind
 }
 
-func isVar(k string) bool {
-	return k == "raw" || k == "actions" || k == "instructions" || k == "oxms" || k == "list"
-}
 
 func gen(w *bytes.Buffer, d def, version string) {
 	lenOf := map[string]bool{}
@@ -201,7 +196,7 @@ func gen(w *bytes.Buffer, d def, version string) {
 			case "raw":
 				fmt.Fprintf(w, "m.%s = v\n", f.name)
 			case "actions", "instructions":
-				fmt.Fprintf(w, "var err error\nif m.%s, err = decode%s(v); err != nil { return 0, err }\n", f.name, strings.Title(f.kind))
+				fmt.Fprintf(w, "var err error\nif m.%s, err = decode%s(v); err != nil { return 0, err }\n", f.name, title(f.kind))
 			case "oxms":
 				fmt.Fprintf(w, "var err error\nif m.%s, err = ofp.DecodeOXMs(v); err != nil { return 0, err }\n", f.name)
 			case "list":
@@ -243,7 +238,7 @@ func gen(w *bytes.Buffer, d def, version string) {
 			case "raw":
 				fmt.Fprintf(w, "b = append(b, m.%s...)\n", f.name)
 			case "actions", "instructions":
-				fmt.Fprintf(w, "b = append%s(b, m.%s)\n", strings.Title(f.kind), f.name)
+				fmt.Fprintf(w, "b = append%s(b, m.%s)\n", title(f.kind), f.name)
 			case "oxms":
 				fmt.Fprintf(w, "b = ofp.AppendOXMs(b, m.%s)\n", f.name)
 			case "list":
@@ -279,3 +274,6 @@ func hasKind(d def, kind string) bool {
 	}
 	return false
 }
+
+// title upper-cases the first letter of an ASCII kind name.
+func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
