@@ -61,3 +61,13 @@ type Revalidation struct {
 	// Delete is set by the slow path to delete the megaflow regardless.
 	Delete bool
 }
+
+// Releaser is implemented by an Upcaller that keeps state per megaflow
+// behind Upcall.Ref (ofproto's xcache). The datapath calls Release once for
+// every megaflow it deletes (idle expiry, flush, a Revalidate answer it does
+// not apply, or Delete), with the statistics gathered since the last
+// Revalidate, so the state is freed and the last packets are counted. The
+// Ref returned by Revalidate stays the megaflow's until then.
+type Releaser interface {
+	Release(ref uint64, packets, bytes uint64, used int64)
+}

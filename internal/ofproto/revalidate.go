@@ -51,7 +51,7 @@ func (o *Ofproto) Revalidate(r *dpif.Revalidation) error {
 	return nil
 }
 
-// Release tells ofproto that the datapath deleted the megaflow behind ref
+// Release implements dpif.Releaser: it tells ofproto that the datapath deleted the megaflow behind ref
 // (idle expiry, flush, or after a Revalidate it could not apply), with the
 // statistics gathered since its last Revalidate. Ref is not used again.
 func (o *Ofproto) Release(ref uint64, packets, bytes uint64, used int64) {
@@ -63,6 +63,8 @@ func (o *Ofproto) Release(ref uint64, packets, bytes uint64, used int64) {
 	}
 	o.xc.release(ref)
 }
+
+var _ dpif.Releaser = (*Ofproto)(nil)
 
 // XCacheLen returns how many megaflows ofproto is keeping state for.
 func (o *Ofproto) XCacheLen() int {
