@@ -20,7 +20,7 @@ func TestParseIPv6(t *testing.T) {
 		{
 			name: "TCP",
 			pkt:  eth(ethIPv6, ipv6(protoTCP, tcp(5000, 22, TCPAck|TCPPsh))),
-			want: v6(protoTCP, func(k *Key) { k.TpSrc, k.TpDst, k.TCPFlags = 5000, 22, TCPAck | TCPPsh }),
+			want: v6(protoTCP, func(k *Key) { k.TpSrc, k.TpDst, k.TCPFlags = 5000, 22, TCPAck|TCPPsh }),
 			l3:   14, l4: 54,
 		},
 		{
@@ -68,13 +68,13 @@ func TestParseIPv6(t *testing.T) {
 		{
 			name: "later fragment",
 			pkt:  eth(ethIPv6, ipv6(protoFragment, frag6(protoUDP, 100, true, udp(1, 2)))),
-			want: v6(protoFragment, func(k *Key) { k.IPv6Exthdr, k.NwFrag = ExthdrFrag, FragAny | FragLater }),
+			want: v6(protoFragment, func(k *Key) { k.IPv6Exthdr, k.NwFrag = ExthdrFrag, FragAny|FragLater }),
 			l3:   14, l4: none,
 		},
 		{
 			name: "last fragment",
 			pkt:  eth(ethIPv6, ipv6(protoFragment, frag6(protoTCP, 100, false, make([]byte, 8)))),
-			want: v6(protoFragment, func(k *Key) { k.IPv6Exthdr, k.NwFrag = ExthdrFrag, FragAny | FragLater }),
+			want: v6(protoFragment, func(k *Key) { k.IPv6Exthdr, k.NwFrag = ExthdrFrag, FragAny|FragLater }),
 			l3:   14, l4: none,
 		},
 		{
