@@ -121,8 +121,8 @@ func (b UDP) Checksum() uint16 { return binary.BigEndian.Uint16(b[udpChecksum:])
 // SetChecksum sets the checksum field.
 func (b UDP) SetChecksum(c uint16) { binary.BigEndian.PutUint16(b[udpChecksum:], c) }
 
-// UpdateChecksum applies an incremental update computed by f to a present
-// checksum: a zero (absent) checksum stays zero and a result of zero
+// UpdateChecksum stores c, an incrementally updated checksum, if one is
+// present: a zero (absent) checksum stays zero and a result of zero
 // becomes 0xffff (RFC 768).
 func (b UDP) UpdateChecksum(c uint16) {
 	if b.Checksum() == 0 {
