@@ -72,17 +72,20 @@ func ChecksumCombine(a, b uint16) uint16 {
 // HC' = ~(~HC + ~m + m')), which never yields the ambiguous -0 the older
 // RFC 1141 formula can.
 func ChecksumUpdate16(csum, old, new uint16) uint16 {
-	return ^ChecksumCombine(ChecksumCombine(^csum, ^old), new)
+	return ^fold32(uint32(^csum) + uint32(^old) + uint32(new))
+}
+
+// fold32 folds a sum of up to 65537 16-bit words to 16 bits.
+func fold32(s uint32) uint16 {
+	s = s>>16 + s&0xffff
+	return uint16(s + s>>16)
 }
 
 // ChecksumUpdate32 is ChecksumUpdate16 for a 32-bit, 16-bit aligned field
 // (an IPv4 address, a pair of ports).
 func ChecksumUpdate32(csum uint16, old, new uint32) uint16 {
-	s := ChecksumCombine(^csum, ^uint16(old>>16))
-	s = ChecksumCombine(s, ^uint16(old))
-	s = ChecksumCombine(s, uint16(new>>16))
-	s = ChecksumCombine(s, uint16(new))
-	return ^s
+	old = ^old
+	return ^fold32(uint32(^csum) + old>>16 + old&0xffff + new>>16 + new&0xffff)
 }
 
 // ChecksumUpdateBytes is ChecksumUpdate16 for a field of any even length
