@@ -54,29 +54,29 @@ type ActionType uint8
 // OpenFlow actions (OF1.3 §5.12 plus OF1.0 and the Nicira extensions
 // ovs-ofctl uses).
 const (
-	ActOutput      ActionType = iota + 1 // Port, MaxLen
-	ActGroup                             // Group
-	ActSetQueue                          // Queue
-	ActSetField                          // Field, Value, Mask (Mask all-ones for OF set_field; NX reg_load sets a bit range)
-	ActPushVLAN                          // Ethertype (0x8100 / 0x88a8)
-	ActPopVLAN                           // (OF1.0 strip_vlan too)
-	ActPushMPLS                          // Ethertype (0x8847 / 0x8848)
-	ActPopMPLS                           // Ethertype
-	ActPushPBB                           // Ethertype (refused by the datapath for now)
-	ActPopPBB                            // (refused by the datapath for now)
-	ActSetNwTTL                          // TTL
-	ActDecNwTTL                          // (Controllers: ids to notify on TTL expiry, NX dec_ttl(ids))
-	ActSetMPLSTTL                        // TTL
-	ActDecMPLSTTL                        //
-	ActCopyTTLOut                        //
-	ActCopyTTLIn                         //
-	ActController                        // MaxLen, Reason, ControllerID (NX controller(...), and output:CONTROLLER)
-	ActResubmit                          // Port (PortInPort = in_port; PortAny = keep), Table (TableAll = current)
-	ActRegMove                           // SrcField/SrcOfs, Field/DstOfs, NBits
-	ActOutputReg                         // SrcField/SrcOfs/NBits, MaxLen
-	ActNote                              // Note (no effect)
-	ActEnqueue                           // Port, Queue (OF1.0)
-	ActMeter                             // Meter (OF1.5-style meter action; OF1.3 uses the instruction)
+	ActOutput     ActionType = iota + 1 // Port, MaxLen
+	ActGroup                            // Group
+	ActSetQueue                         // Queue
+	ActSetField                         // Field, Value, Mask (Mask all-ones for OF set_field; NX reg_load sets a bit range)
+	ActPushVLAN                         // Ethertype (0x8100 / 0x88a8)
+	ActPopVLAN                          // (OF1.0 strip_vlan too)
+	ActPushMPLS                         // Ethertype (0x8847 / 0x8848)
+	ActPopMPLS                          // Ethertype
+	ActPushPBB                          // Ethertype (refused by the datapath for now)
+	ActPopPBB                           // (refused by the datapath for now)
+	ActSetNwTTL                         // TTL
+	ActDecNwTTL                         // (Controllers: ids to notify on TTL expiry, NX dec_ttl(ids))
+	ActSetMPLSTTL                       // TTL
+	ActDecMPLSTTL                       //
+	ActCopyTTLOut                       //
+	ActCopyTTLIn                        //
+	ActController                       // MaxLen, Reason, ControllerID (NX controller(...), and output:CONTROLLER)
+	ActResubmit                         // Port (PortInPort = in_port; PortAny = keep), Table (TableAll = current)
+	ActRegMove                          // SrcField/SrcOfs, Field/DstOfs, NBits
+	ActOutputReg                        // SrcField/SrcOfs/NBits, MaxLen
+	ActNote                             // Note (no effect)
+	ActEnqueue                          // Port, Queue (OF1.0)
+	ActMeter                            // Meter (OF1.5-style meter action; OF1.3 uses the instruction)
 )
 
 // Action is one OpenFlow action. Only the fields its Type uses are set.

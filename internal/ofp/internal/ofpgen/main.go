@@ -134,7 +134,6 @@ func goType(f field) string {
 	return f.kind
 }
 
-
 func gen(w *bytes.Buffer, d def, version string) {
 	lenOf := map[string]bool{}
 	for _, f := range d.fields {
