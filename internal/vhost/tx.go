@@ -1,0 +1,153 @@
+package vhost
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+
+	"github.com/govs/govs/internal/packet"
+)
+
+// txRing transmits to the guest: the guest's receive ring of one queue
+// pair (virtqueue 2*pair).
+//
+// Transmit flow, per Send:
+//
+//  1. Per packet: take avail chains (one, or with MRG_RXBUF as many as the
+//     packet needs), write a zeroed virtio_net_hdr with num_buffers, copy
+//     the packet after it, and write the used entries.
+//  2. When the guest has no buffers left, the rest of the batch is dropped
+//     and counted (a guest that does not keep up must not stall the PMD).
+//  3. One used->idx store for the batch, at most one interrupt.
+type txRing struct {
+	dev  *Device
+	gate gate
+	ring vring
+
+	hdrLen int
+	mrg    bool
+
+	packets, bytes, dropped, errors atomic.Uint64
+}
+
+// numBuffersOff is where virtio_net_hdr_mrg_rxbuf keeps num_buffers.
+const numBuffersOff = 10
+
+// send is Device.Send for one ring.
+func (t *txRing) send(b *packet.Batch) int {
+	if !t.gate.enter() {
+		t.dropped.Add(uint64(b.Len()))
+		return 0
+	}
+	r := &t.ring
+	avail := r.availIdx()
+	if avail-r.lastAvail > r.num {
+		t.gate.leave()
+		t.dropped.Add(uint64(b.Len()))
+		t.dev.fault(ErrAvailRunaway)
+		return 0
+	}
+	var used uint16 // used entries written for this batch
+	sent, nbytes, errs := 0, 0, 0
+	for _, p := range b.Pkts {
+		data := p.Data()
+		if p.TruncLen != 0 && int(p.TruncLen) < len(data) {
+			data = data[:p.TruncLen]
+		}
+		k, ok := t.put(data, avail, used)
+		if !ok {
+			if k < 0 {
+				errs++
+				continue
+			}
+			break // out of guest buffers
+		}
+		used += uint16(k)
+		sent++
+		nbytes += len(data)
+	}
+	if used > 0 {
+		r.publishUsed(used)
+	}
+	t.gate.leave()
+	t.packets.Add(uint64(sent))
+	t.bytes.Add(uint64(nbytes))
+	if d := b.Len() - sent; d > 0 {
+		t.dropped.Add(uint64(d))
+	}
+	if errs > 0 {
+		t.errors.Add(uint64(errs))
+	}
+	return sent
+}
+
+// put copies one packet into the guest's buffers, after the used entries
+// already written for this batch, and returns the number of chains it
+// used. It returns (0, false) when the guest has too few buffers, and
+// (-1, false) for a packet that can never fit or a malformed chain (which
+// also breaks the device).
+func (t *txRing) put(data []byte, avail, usedSoFar uint16) (int, bool) {
+	r := &t.ring
+	var hdr [12]byte
+	hdr2 := hdr[:t.hdrLen]
+	var numBuf []byte // where num_buffers goes, in guest memory
+	src := data
+	chains := 0
+	for first := true; first || len(src) > 0; first = false {
+		if r.lastAvail == avail {
+			r.lastAvail -= uint16(chains)
+			return 0, false
+		}
+		if chains > 0 && !t.mrg {
+			r.lastAvail -= uint16(chains)
+			return -1, false // without MRG_RXBUF a packet must fit one chain
+		}
+		head := r.availEntry(r.lastAvail)
+		r.lastAvail++
+		chains++
+		var c chain
+		if err := c.start(r, head); err != nil {
+			return t.fail(err, chains)
+		}
+		written := 0
+		for {
+			seg, write, ok, err := c.next()
+			if err != nil {
+				return t.fail(err, chains)
+			}
+			if !ok {
+				break
+			}
+			if !write {
+				return t.fail(ErrDirection, chains)
+			}
+			if first && written == 0 {
+				if len(seg) < len(hdr2) {
+					// The header must not straddle buffers.
+					r.lastAvail -= uint16(chains)
+					return -1, false
+				}
+				copy(seg, hdr2)
+				numBuf = seg[numBuffersOff:len(hdr2)]
+				seg = seg[len(hdr2):]
+				written = len(hdr2)
+			}
+			m := copy(seg, src)
+			src = src[m:]
+			written += m
+			if len(src) == 0 {
+				break
+			}
+		}
+		r.putUsed(usedSoFar+uint16(chains-1), head, uint32(written))
+	}
+	if len(numBuf) == 2 {
+		binary.LittleEndian.PutUint16(numBuf, uint16(chains))
+	}
+	return chains, true
+}
+
+func (t *txRing) fail(err error, chains int) (int, bool) {
+	t.ring.lastAvail -= uint16(chains)
+	t.dev.fault(err)
+	return -1, false
+}
