@@ -10,12 +10,12 @@ import (
 // Errors of the protocol state machine. Each ends the connection, except
 // a refusedError.
 var (
-	ErrBadVringIndex   = errors.New("vhost-user: vring index out of range")
-	ErrFeatures        = errors.New("vhost-user: features not offered")
-	ErrNoMemTable      = errors.New("vhost-user: ring set up before SET_MEM_TABLE")
-	ErrUnknownRequest  = errors.New("vhost-user: unknown or unnegotiated request")
-	ErrBadMTU          = errors.New("vhost-user: MTU out of range")
-	ErrMissingFD       = errors.New("vhost-user: file descriptor missing")
+	ErrBadVringIndex  = errors.New("vhost-user: vring index out of range")
+	ErrFeatures       = errors.New("vhost-user: features not offered")
+	ErrNoMemTable     = errors.New("vhost-user: ring set up before SET_MEM_TABLE")
+	ErrUnknownRequest = errors.New("vhost-user: unknown or unnegotiated request")
+	ErrBadMTU         = errors.New("vhost-user: MTU out of range")
+	ErrMissingFD      = errors.New("vhost-user: file descriptor missing")
 )
 
 // refusedError is a request we decline without dropping the front-end

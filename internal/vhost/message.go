@@ -194,7 +194,7 @@ func (s VringState) bytes() []byte {
 
 // VringAddr is the payload of SET_VRING_ADDR: front-end user addresses.
 type VringAddr struct {
-	Index, Flags            uint32
+	Index, Flags           uint32
 	Desc, Used, Avail, Log uint64
 }
 

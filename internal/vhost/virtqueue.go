@@ -78,7 +78,7 @@ func (r *vring) setup(mem *memTable, num uint32, a VringAddr) error {
 	return nil
 }
 
-func (r *vring) availIdx() uint16  { return uint16(word(r.avail, 0).Load() >> 16) }
+func (r *vring) availIdx() uint16   { return uint16(word(r.avail, 0).Load() >> 16) }
 func (r *vring) availFlags() uint16 { return uint16(word(r.avail, 0).Load()) }
 func (r *vring) usedEvent() uint16  { return uint16(word(r.avail, 4+2*int(r.num)).Load()) }
 

@@ -19,7 +19,7 @@ import (
 
 // Guest address spaces of the one memory region.
 const (
-	GPABase = 0x4000_0000     // guest-physical address of Mem[0]
+	GPABase = 0x4000_0000      // guest-physical address of Mem[0]
 	UVABase = 0x7f00_0000_0000 // front-end user address of Mem[0]
 )
 
@@ -43,14 +43,14 @@ type Frontend struct {
 
 // Queue is one virtqueue laid out in Mem.
 type Queue struct {
-	f                         *Frontend
-	Index                     int
-	Num                       uint16
+	f                          *Frontend
+	Index                      int
+	Num                        uint16
 	DescOff, AvailOff, UsedOff int
-	Kick, Call                int // eventfds
-	nextAvail                 uint16
-	lastUsed                  uint16
-	nextDesc                  uint16
+	Kick, Call                 int // eventfds
+	nextAvail                  uint16
+	lastUsed                   uint16
+	nextDesc                   uint16
 }
 
 // New wraps c with memSize bytes of guest memory.
