@@ -11,7 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/govs/govs/internal/bridge"
 	"github.com/govs/govs/internal/daemon"
+	_ "github.com/govs/govs/internal/netdev/dummy"
+	_ "github.com/govs/govs/internal/netdev/ports"
 	"github.com/govs/govs/internal/ovsdb"
 	"github.com/govs/govs/internal/vswitchd"
 )
@@ -25,6 +28,10 @@ type runFlags struct {
 	pidfile string
 	logFile string
 	verbose string
+	// logSwitch replaces the forwarding core with vswitchd's LogSwitch,
+	// which only records what it is asked: the OVSDB tests use it to check
+	// reconciliation without touching the kernel.
+	logSwitch bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -56,6 +63,8 @@ start where an ovs-vswitchd or another govs already serves $OVS_RUNDIR.`,
 	fl.Lookup("log-file").NoOptDefVal = "default"
 	fl.StringVarP(&f.verbose, "verbose", "v", "info", "log level: dbg, info, warn, err")
 	fl.Lookup("verbose").NoOptDefVal = "dbg"
+	fl.BoolVar(&f.logSwitch, "log-switch", false, "record switch calls instead of forwarding (tests)")
+	_ = fl.MarkHidden("log-switch")
 	return cmd
 }
 
@@ -147,10 +156,19 @@ func runDaemon(f runFlags) error {
 		return err
 	}
 
-	// The integrator replaces LogSwitch with the forwarding core; its
-	// shutdown (ports removing XDP programs and TAPs) goes in the exit
-	// chain here, so it runs before the database connection closes.
-	sw := vswitchd.NewLogSwitch(log)
+	// The switch's shutdown (ports removing XDP programs and TAPs) goes in
+	// the exit chain, so it runs before the database connection closes.
+	var sw vswitchd.Switch
+	if f.logSwitch {
+		sw = vswitchd.NewLogSwitch(log)
+	} else {
+		live, err := bridge.New(bridge.Options{RunDir: paths.RunDir, Log: log})
+		if err != nil {
+			return err
+		}
+		exit.OnExit(live.Close)
+		sw = live
+	}
 	log.Info("govs running", "version", Version, "pid", os.Getpid(), "db", endpoint, "rundir", paths.RunDir)
 	err = vswitchd.Run(ctx, vswitchd.Options{
 		Client:  client,

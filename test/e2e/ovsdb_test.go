@@ -44,7 +44,7 @@ func timedVsctl(t *testing.T, g *Govs, args ...string) string {
 
 func TestOVSDBRecipe(t *testing.T) {
 	g := NewGovs(t)
-	g.Start(t)
+	g.Start(t, "--log-switch")
 	n := len(switchCalls(g.Output()))
 
 	timedVsctl(t, g, "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev")
@@ -123,7 +123,7 @@ func TestOVSDBRecipe(t *testing.T) {
 
 func TestOVSDBSystemBridgeServedAsNetdev(t *testing.T) {
 	g := NewGovs(t)
-	g.Start(t)
+	g.Start(t, "--log-switch")
 	timedVsctl(t, g, "add-br", "br0")
 	if got := g.Get(t, "Interface", "br0", "ofport"); got != "65534" {
 		t.Errorf("br0 ofport = %s", got)
@@ -135,7 +135,7 @@ func TestOVSDBSystemBridgeServedAsNetdev(t *testing.T) {
 
 func TestOVSDBSecondInstanceRefused(t *testing.T) {
 	g := NewGovs(t)
-	g.Start(t)
+	g.Start(t, "--log-switch")
 	out, err := g.Command("run").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "already running") {
 		t.Fatalf("second govs on the same rundir: err=%v output:\n%s", err, out)
@@ -146,7 +146,7 @@ func TestOVSDBSecondInstanceRefused(t *testing.T) {
 
 func TestOVSDBServerRestartReconnects(t *testing.T) {
 	g := NewGovs(t)
-	g.Start(t)
+	g.Start(t, "--log-switch")
 	timedVsctl(t, g, "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev")
 	old := g.ServerPid()
 	if old == 0 {
@@ -170,7 +170,7 @@ func TestOVSDBServerRestartReconnects(t *testing.T) {
 
 func TestOVSDBRestartKeepsOFPorts(t *testing.T) {
 	g := NewGovs(t)
-	g.Start(t)
+	g.Start(t, "--log-switch")
 	timedVsctl(t, g, "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev")
 	for _, p := range []string{"p1", "p2", "p3"} {
 		timedVsctl(t, g, "add-port", "br0", p, "--", "set", "Interface", p, "type=tap")
@@ -178,7 +178,7 @@ func TestOVSDBRestartKeepsOFPorts(t *testing.T) {
 	timedVsctl(t, g, "del-port", "br0", "p1") // leave a hole: p2=2, p3=3
 	g.Stop(t)
 
-	g.Start(t)
+	g.Start(t, "--log-switch")
 	for p, want := range map[string]string{"p2": "2", "p3": "3", "br0": "65534"} {
 		if got := g.Get(t, "Interface", p, "ofport"); got != want {
 			t.Errorf("%s ofport after restart = %s, want %s", p, got, want)
