@@ -1,0 +1,284 @@
+package ofagent
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"github.com/govs/govs/internal/ofp"
+	"github.com/govs/govs/internal/ofp/of13"
+	"github.com/govs/govs/internal/ofproto"
+)
+
+// Bundles: the ONF OpenFlow 1.3 extension (EXT-230) that
+// `ovs-ofctl -O OpenFlow13 --bundle` uses. Messages added to an open
+// bundle are decoded and converted at once (so a bad one is refused right
+// away, as the spec asks) and applied at commit, all or nothing: the
+// commit snapshots the flow tables and, if a flow-mod fails, restores
+// them. The snapshot keeps rules' matches, instructions, timeouts, flags
+// and counters; their creation times restart. Packets in flight during a
+// commit may see part of it: atomicity is towards controllers.
+
+// ONF bundle error codes (ONFBFC_*), sent as experimenter errors.
+const (
+	onfBadID      = 2302
+	onfExists     = 2303
+	onfClosed     = 2304
+	onfBadType    = 2306
+	onfMsgUnsup   = 2310
+	onfMsgBadXID  = 2309
+	onfMsgFailed  = 2313
+	onfBadFlags   = 2307
+	onfErrUnknown = 2300
+)
+
+// onfError is an OF1.3 experimenter error from ONF.
+type onfError struct{ code uint16 }
+
+func (e *onfError) Error() string { return "bundle error " + itoa(int(e.code)) }
+
+func itoa(i int) string {
+	var b [12]byte
+	n := len(b)
+	neg := i < 0
+	if neg {
+		i = -i
+	}
+	for {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+		if i == 0 {
+			break
+		}
+	}
+	if neg {
+		n--
+		b[n] = '-'
+	}
+	return string(b[n:])
+}
+
+func (c *ofconn) sendONFError(code uint16, msg []byte) {
+	b, start := ofp.AppendHeader(nil, ofp.Version13, ofp.TypeError, binary.BigEndian.Uint32(msg[4:]))
+	b = binary.BigEndian.AppendUint16(b, ofp.ETExperimenter)
+	b = binary.BigEndian.AppendUint16(b, code)
+	b = binary.BigEndian.AppendUint32(b, of13.ONFExperimenter)
+	b = append(b, msg[:min(len(msg), 64)]...)
+	c.send(ofp.EndMessage(b, start))
+}
+
+// Bundle flags.
+const (
+	bundleAtomic  = 1
+	bundleOrdered = 2
+)
+
+type bundle struct {
+	id     uint32
+	flags  uint16
+	closed bool
+	mods   []*ofproto.FlowMod
+}
+
+func (c *ofconn) bundle13(m *of13.Experimenter, msg []byte) error {
+	var err error
+	switch m.ExpType {
+	case of13.ONFTBundleControl:
+		var bc of13.BundleControl
+		if _, perr := bc.Parse(m.Data); perr != nil {
+			return ofp.ErrBadLen
+		}
+		err = c.bundleControl(m.Xid, &bc)
+	case of13.ONFTBundleAddMessage:
+		var ba of13.BundleAdd
+		if _, perr := ba.Parse(m.Data); perr != nil {
+			return ofp.ErrBadLen
+		}
+		err = c.bundleAdd(m.Xid, &ba)
+	default:
+		return ofp.ErrBadExpType
+	}
+	if e, ok := err.(*onfError); ok {
+		c.sendONFError(e.code, msg)
+		return nil
+	}
+	return err
+}
+
+func (c *ofconn) bundleControl(xid uint32, bc *of13.BundleControl) error {
+	if bc.Flags&^(bundleAtomic|bundleOrdered) != 0 {
+		return &onfError{onfBadFlags}
+	}
+	bd := c.bundles[bc.BundleID]
+	reply := func(t uint16) {
+		c.sendMsg(of13.NewBundleControl(xid, bc.BundleID, t, bc.Flags))
+	}
+	switch bc.Type {
+	case of13.BundleOpenRequest:
+		if bd != nil {
+			return &onfError{onfExists}
+		}
+		c.bundles[bc.BundleID] = &bundle{id: bc.BundleID, flags: bc.Flags}
+		reply(of13.BundleOpenReply)
+	case of13.BundleCloseRequest:
+		if bd == nil {
+			return &onfError{onfBadID}
+		}
+		if bd.closed {
+			return &onfError{onfClosed}
+		}
+		bd.closed = true
+		reply(of13.BundleCloseReply)
+	case of13.BundleCommitRequest:
+		if bd == nil {
+			return &onfError{onfBadID}
+		}
+		delete(c.bundles, bc.BundleID)
+		if err := c.a.commit(bd.mods); err != nil {
+			return err
+		}
+		reply(of13.BundleCommitReply)
+	case of13.BundleDiscardRequest:
+		if bd == nil {
+			return &onfError{onfBadID}
+		}
+		delete(c.bundles, bc.BundleID)
+		reply(of13.BundleDiscardReply)
+	default:
+		return &onfError{onfBadType}
+	}
+	return nil
+}
+
+func (c *ofconn) bundleAdd(xid uint32, ba *of13.BundleAdd) error {
+	inner, _, err := ba.Inner()
+	if err != nil {
+		return ofp.ErrBadLen
+	}
+	bd := c.bundles[ba.BundleID]
+	if bd == nil {
+		// Implicit open, as ONF allows.
+		bd = &bundle{id: ba.BundleID, flags: ba.Flags}
+		c.bundles[ba.BundleID] = bd
+	}
+	if bd.closed {
+		return &onfError{onfClosed}
+	}
+	if binary.BigEndian.Uint32(inner[4:]) != xid {
+		return &onfError{onfMsgBadXID}
+	}
+	m, err := of13.Decode(inner)
+	if err != nil {
+		return err
+	}
+	fmw, ok := m.(*of13.FlowMod)
+	if !ok {
+		return &onfError{onfMsgUnsup}
+	}
+	fm, err := flowModFrom13(fmw)
+	if err != nil {
+		return err
+	}
+	bd.mods = append(bd.mods, fm)
+	return nil
+}
+
+// commitState buffers FLOW_REMOVED while a commit runs, so a rolled-back
+// delete tells nobody.
+type commitState struct {
+	mu      sync.Mutex // serialises commits
+	active  bool
+	pending []ofproto.Removed
+	pmu     sync.Mutex
+}
+
+// bufferRemoved holds rm back if a commit is running.
+func (cs *commitState) bufferRemoved(rm []ofproto.Removed) bool {
+	cs.pmu.Lock()
+	defer cs.pmu.Unlock()
+	if !cs.active {
+		return false
+	}
+	cs.pending = append(cs.pending, rm...)
+	return true
+}
+
+type savedRule struct {
+	fm      ofproto.FlowMod
+	packets uint64
+	bytes   uint64
+	used    int64
+}
+
+// commit applies mods all or nothing.
+func (a *Agent) commit(mods []*ofproto.FlowMod) error {
+	cs := &a.commitState
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.pmu.Lock()
+	cs.active, cs.pending = true, nil
+	cs.pmu.Unlock()
+
+	var saved []savedRule
+	for _, r := range a.b.Flows(ofproto.AllFlows()) {
+		fm := ofproto.NewFlowMod(ofproto.FlowAdd)
+		fm.Table, fm.Match, fm.Priority, fm.Cookie = r.Table, r.Match, r.Priority, r.Cookie
+		fm.IdleTimeout, fm.HardTimeout, fm.Flags = r.IdleTimeout, r.HardTimeout, r.Flags&^ofproto.FlagCheckOverlap
+		a.b.RLock()
+		fm.Instructions = r.Instructions
+		a.b.RUnlock()
+		saved = append(saved, savedRule{fm: *fm, packets: r.Packets.Load(), bytes: r.Bytes.Load(), used: r.Used.Load()})
+	}
+	var failed error
+	for _, fm := range mods {
+		if err := a.b.FlowMod(fm); err != nil {
+			failed = err
+			break
+		}
+	}
+	if failed != nil {
+		a.restore(saved)
+	}
+	cs.pmu.Lock()
+	cs.active = false
+	pending := cs.pending
+	cs.pending = nil
+	cs.pmu.Unlock()
+	if failed != nil {
+		kept := pending[:0]
+		for _, rm := range pending {
+			if rm.Reason != ofproto.RemovedDelete {
+				kept = append(kept, rm)
+			}
+		}
+		pending = kept
+	}
+	if len(pending) > 0 {
+		a.FlowsRemoved(pending)
+	}
+	if failed != nil {
+		return &onfError{onfMsgFailed}
+	}
+	return nil
+}
+
+// restore puts the flow tables back as saved.
+func (a *Agent) restore(saved []savedRule) {
+	del := ofproto.NewFlowMod(ofproto.FlowDelete)
+	del.Table = ofproto.TableAll
+	if err := a.b.FlowMod(del); err != nil {
+		a.log.Error("bundle rollback: delete", "err", err)
+	}
+	for i := range saved {
+		s := &saved[i]
+		if err := a.b.FlowMod(&s.fm); err != nil {
+			a.log.Error("bundle rollback: re-add", "err", err)
+			continue
+		}
+		f := ofproto.AllFlows()
+		f.Table, f.Match, f.Strict, f.Priority = s.fm.Table, s.fm.Match, true, s.fm.Priority
+		for _, r := range a.b.Flows(f) {
+			r.AddStats(s.packets, s.bytes, s.used)
+		}
+	}
+}

@@ -1,0 +1,254 @@
+package ofagent
+
+import (
+	"github.com/govs/govs/internal/flow"
+	"github.com/govs/govs/internal/ofp"
+	"github.com/govs/govs/internal/ofproto"
+)
+
+// Matches on the wire are OXM (OpenFlow 1.3) or NXM (Nicira, over OpenFlow
+// 1.0) TLV lists; in the model they are a flow.Key and flow.Mask. in_port
+// stays an OpenFlow port number in the model; NXM_OF_IN_PORT carries it in
+// 16 bits, so the OpenFlow 1.0 reserved ports are widened on the way in.
+
+// Errors for matches, made once.
+var (
+	errBadField    = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadField}
+	errBadMatchLen = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadLen}
+	errBadMask     = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadMask}
+	errBadValue    = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadValue}
+	errBadWild     = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadWildcards}
+	errDupField    = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCDupField}
+)
+
+// nxmInPort is NXM_OF_IN_PORT's header without length.
+const nxmInPort = 0x00000000
+
+// fieldOfTLV finds the model field a TLV names: OXM basic by its code,
+// NXM classes 0 and 1 by their NXM header. Other classes are unknown.
+func fieldOfTLV(o *ofp.OXM) *flow.Field {
+	switch o.Class {
+	case ofp.ClassOpenFlowBasic:
+		return flow.FieldByOXM(o.Class, o.Field)
+	case ofp.ClassNXM0, ofp.ClassNXM1:
+		return flow.FieldByNXM(uint32(o.Class)<<16 | uint32(o.Field)<<9)
+	}
+	return nil
+}
+
+// tlvWidth is the payload width a TLV for f must have: NXM_OF_IN_PORT is
+// 16 bits, everything else the field's width.
+func tlvWidth(o *ofp.OXM, f *flow.Field) int {
+	if f.ID == flow.FieldInPort && o.Class == ofp.ClassNXM0 {
+		return 2
+	}
+	return f.Bytes
+}
+
+// MatchFromTLVs converts an OXM or NXM match into the model. It refuses
+// unknown fields (OFPBMC_BAD_FIELD), wrong lengths (BAD_LEN), masks on
+// fields that take none (BAD_MASK), value bits outside the mask
+// (BAD_WILDCARDS), values wider than the field (BAD_VALUE) and repeats
+// (DUP_FIELD). Prerequisites are checked by ofproto.ValidateMatch.
+func MatchFromTLVs(tlvs []ofp.OXM) (ofproto.Match, error) {
+	var m ofproto.Match
+	var seen [flow.NumFieldIDs]bool
+	for i := range tlvs {
+		o := &tlvs[i]
+		f := fieldOfTLV(o)
+		if f == nil {
+			return m, errBadField
+		}
+		w := tlvWidth(o, f)
+		if len(o.Value) != w {
+			return m, errBadMatchLen
+		}
+		if seen[f.ID] {
+			return m, errDupField
+		}
+		seen[f.ID] = true
+		var v, mask [16]byte
+		copy(v[:], o.Value)
+		if o.HasMask {
+			copy(mask[:], o.Mask)
+		} else {
+			copy(mask[:], onesN(w))
+		}
+		if w == 2 && f.Bytes == 4 { // NXM_OF_IN_PORT
+			p := portFrom16(uint16(v[0])<<8 | uint16(v[1]))
+			v = f.Value(uint64(p))
+			mask = f.AllOnes()
+		}
+		all := f.AllOnes()
+		if o.HasMask && !f.Maskable && mask != all {
+			return m, errBadMask
+		}
+		for j := range v {
+			if v[j]&^mask[j] != 0 {
+				return m, errBadWild
+			}
+			if v[j]&^all[j] != 0 || mask[j]&^all[j] != 0 {
+				return m, errBadValue
+			}
+		}
+		f.SetMasked(&m.Key, v, mask)
+		f.SetMasked(&m.Mask, mask, mask)
+	}
+	return m, nil
+}
+
+func onesN(n int) []byte {
+	var b [16]byte
+	for i := 0; i < n && i < 16; i++ {
+		b[i] = 0xff
+	}
+	return b[:n]
+}
+
+// Field orders for writing a match: each field appears once per meaning,
+// prerequisites pick among those that share storage (tcp_src, udp_src,
+// icmp_type), and the first listed wins where two spell the same bits
+// (OXM's vlan_vid+vlan_pcp and ip_dscp, NXM's vlan_tci and nw_tos).
+var (
+	orderOXM = buildOrder(flow.FieldVLANVID, flow.FieldVLANPCP, flow.FieldVLANTCI,
+		flow.FieldIPDSCP, flow.FieldNwTOS)
+	orderNXM = buildOrder(flow.FieldVLANTCI, flow.FieldNwTOS)
+)
+
+func buildOrder(first ...flow.FieldID) []flow.FieldID {
+	base := []flow.FieldID{flow.FieldInPort, flow.FieldMetadata, flow.FieldEthDst, flow.FieldEthSrc, flow.FieldEthType}
+	out := append(base, first...)
+	rest := []flow.FieldID{
+		flow.FieldIPECN, flow.FieldNwTTL, flow.FieldIPProto, flow.FieldIPFrag,
+		flow.FieldIPv4Src, flow.FieldIPv4Dst, flow.FieldArpOp, flow.FieldArpSPA, flow.FieldArpTPA,
+		flow.FieldArpSHA, flow.FieldArpTHA, flow.FieldIPv6Src, flow.FieldIPv6Dst, flow.FieldIPv6Label,
+		flow.FieldIPv6Exthdr, flow.FieldTCPSrc, flow.FieldTCPDst, flow.FieldUDPSrc, flow.FieldUDPDst,
+		flow.FieldSCTPSrc, flow.FieldSCTPDst, flow.FieldTCPFlags, flow.FieldICMPv4Type, flow.FieldICMPv4Code,
+		flow.FieldICMPv6Type, flow.FieldICMPv6Code, flow.FieldNdTarget, flow.FieldNdSLL, flow.FieldNdTLL,
+		flow.FieldMPLSLabel, flow.FieldMPLSTC, flow.FieldMPLSBOS, flow.FieldMPLSTTL, flow.FieldPbbISID,
+		flow.FieldTunID, flow.FieldTunSrc, flow.FieldTunDst, flow.FieldTunIPv6Src, flow.FieldTunIPv6Dst,
+		flow.FieldTunFlags, flow.FieldPktMark, flow.FieldDpHash, flow.FieldRecircID,
+		flow.FieldCtState, flow.FieldCtZone, flow.FieldCtMark, flow.FieldCtLabel,
+		flow.FieldCtNwProto, flow.FieldCtNwSrc, flow.FieldCtNwDst, flow.FieldCtTpSrc, flow.FieldCtTpDst,
+	}
+	out = append(out, rest...)
+	for i := 0; i < flow.NumRegs; i++ {
+		out = append(out, flow.FieldReg(i))
+	}
+	// Anything the lists above forgot still gets written.
+	have := map[flow.FieldID]bool{}
+	for _, id := range out {
+		have[id] = true
+	}
+	for id := flow.FieldID(1); id < flow.NumFieldIDs; id++ {
+		if !have[id] && id != flow.FieldInPhyPort {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// TLVsFromMatch writes m as OXM TLVs (nxm false: OpenFlow 1.3, OXM basic
+// codes first) or NXM TLVs (nxm true: NXM codes first, in_port in 16
+// bits). Fields with neither code fall back to the other family, as OVS
+// does.
+func TLVsFromMatch(m *ofproto.Match, nxm bool) []ofp.OXM {
+	order := orderOXM
+	if nxm {
+		order = orderNXM
+	}
+	var out []ofp.OXM
+	var done flow.Mask
+	for _, id := range order {
+		f := flow.FieldByID(id)
+		var rest flow.Mask
+		f.Unwildcard(&rest)
+		rw, mw, dw := rest.Words(), m.Mask.Words(), done.Words()
+		left := false
+		for i := range rw {
+			rw[i] &= mw[i] &^ dw[i]
+			left = left || rw[i] != 0
+		}
+		if !left || !f.PrereqsOK(&m.Key, &m.Mask) {
+			continue
+		}
+		mask := f.MaskValue(&m.Mask)
+		exact := mask == f.AllOnes()
+		if !exact && !f.Maskable {
+			continue // a wider field later in the order spells it
+		}
+		o, ok := tlvFor(f, f.Get(&m.Key), mask, exact, nxm)
+		if !ok {
+			continue
+		}
+		out = append(out, o)
+		f.Unwildcard(&done)
+		if f.ID == flow.FieldVLANVID && exact && m.Key.VLANs[0].TCI&flow.VLANCFI == 0 {
+			done.VLANs[0].TCI = 0xffff // "no VLAN" says the PCP too
+		}
+	}
+	return out
+}
+
+func tlvFor(f *flow.Field, v, mask [16]byte, exact, nxm bool) (ofp.OXM, bool) {
+	hasOXM, hasNXM := f.OXMClass != 0, f.NXMHeader != 0 || f.ID == flow.FieldInPort
+	var o ofp.OXM
+	switch {
+	case f.ID == flow.FieldInPort && nxm:
+		p := portTo16(uint32(f.Uint(v)))
+		o = ofp.OXM{Class: ofp.ClassNXM0, Field: 0, Value: []byte{byte(p >> 8), byte(p)}}
+		return o, true
+	case hasOXM && (!nxm || !hasNXM):
+		o = ofp.OXM{Class: f.OXMClass, Field: f.OXMField}
+	case hasNXM:
+		o = ofp.OXM{Class: uint16(f.NXMHeader >> 16), Field: uint8(f.NXMHeader>>9) & 0x7f}
+	default:
+		return o, false
+	}
+	o.Value = append([]byte(nil), v[:f.Bytes]...)
+	if !exact {
+		o.HasMask = true
+		o.Mask = append([]byte(nil), mask[:f.Bytes]...)
+	}
+	return o, true
+}
+
+// OpenFlow 1.0 reserved ports: 0xff00 and up map onto 0xffffff00 and up.
+const of10PortMax = 0xff00
+
+func portFrom16(p uint16) uint32 {
+	if p >= of10PortMax {
+		return uint32(p) + 0xffff0000
+	}
+	return uint32(p)
+}
+
+// portTo16 narrows a port to OpenFlow 1.0; ports that do not fit become
+// OFPP_NONE.
+func portTo16(p uint32) uint16 {
+	switch {
+	case p >= ofproto.PortMax:
+		return uint16(p - 0xffff0000)
+	case p >= of10PortMax:
+		return 0xffff
+	}
+	return uint16(p)
+}
+
+type fieldHeader struct {
+	header             uint32
+	maskable, writable bool
+}
+
+// oxmFieldHeaders lists the OXM basic fields we match on (table
+// features).
+func oxmFieldHeaders() []fieldHeader {
+	var out []fieldHeader
+	for _, f := range flow.Fields() {
+		if f.OXMClass == 0 {
+			continue
+		}
+		out = append(out, fieldHeader{uint32(f.OXMClass)<<16 | uint32(f.OXMField)<<9 | uint32(f.Bytes), f.Maskable, f.Writable})
+	}
+	return out
+}

@@ -1,0 +1,151 @@
+package ofagent
+
+import (
+	"time"
+
+	"github.com/govs/govs/internal/ofp"
+	"github.com/govs/govs/internal/ofp/of10"
+	"github.com/govs/govs/internal/ofproto"
+)
+
+// OpenFlow 1.0 stats requests, with OVS's PORT_DESC and the Nicira
+// NXST_FLOW / NXST_AGGREGATE that plain ovs-ofctl uses for dump-flows and
+// dump-aggregate.
+
+const statsReplyMore = 1 // OFPSF_REPLY_MORE
+
+func (c *ofconn) stats10(m *of10.StatsRequest) error {
+	sub, body, err := of10.DecodeStatsRequestBody(m.StatsType, m.Body)
+	if err != nil {
+		return err
+	}
+	a := c.a
+	var parts []of10.Body
+	var prefix []byte
+	switch m.StatsType {
+	case of10.StatsDesc:
+		d := a.desc13()
+		parts = append(parts, &of10.Desc{MfrDesc: d.MfrDesc, HWDesc: d.HWDesc, SWDesc: d.SWDesc,
+			SerialNum: d.SerialNum, DPDesc: d.DPDesc})
+	case of10.StatsFlow, of10.StatsAggregate:
+		req := body.(*of10.FlowStatsRequest)
+		filter := flowFilter10(MatchFrom10(&req.Match), req.TableID, req.OutPort)
+		rules := a.b.Flows(filter)
+		if m.StatsType == of10.StatsAggregate {
+			parts = append(parts, aggregate10(rules))
+			break
+		}
+		now := time.Now()
+		for _, r := range rules {
+			d := now.Sub(r.Created)
+			parts = append(parts, &of10.FlowStats{TableID: r.Table, Match: MatchTo10(&r.Match),
+				DurationSec: uint32(d / time.Second), DurationNsec: uint32(d % time.Second),
+				Priority: r.Priority, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout,
+				Cookie: r.Cookie, PacketCount: r.Packets.Load(), ByteCount: r.Bytes.Load(),
+				Actions: ActionsTo10(r.Instructions.Apply)})
+		}
+	case of10.StatsTable:
+		for _, ts := range a.tableStats() {
+			var name [32]byte
+			copy(name[:31], ts.name)
+			parts = append(parts, &of10.TableStats{TableID: ts.id, Name: name, Wildcards: fw10All,
+				MaxEntries: uint32(ts.max), ActiveCount: ts.active, LookupCount: ts.lookups, MatchedCount: ts.matched})
+		}
+	case of10.StatsPort:
+		req := body.(*of10.PortStatsRequest)
+		for _, p := range a.b.Ports() {
+			if req.PortNo == 0xffff || portFrom16(req.PortNo) == p.OFPort {
+				s := a.portStats13(p)
+				parts = append(parts, &of10.PortStats{PortNo: portTo16(p.OFPort), RxPackets: s.RxPackets,
+					TxPackets: s.TxPackets, RxBytes: s.RxBytes, TxBytes: s.TxBytes, RxDropped: s.RxDropped,
+					TxDropped: s.TxDropped, RxErrors: s.RxErrors, TxErrors: s.TxErrors})
+			}
+		}
+	case of10.StatsQueue:
+	case of10.StatsPortDesc:
+		for _, p := range a.b.Ports() {
+			pp := portTo10(p)
+			parts = append(parts, &pp)
+		}
+	case of10.StatsVendor:
+		req := body.(*of10.NXFlowStatsRequest)
+		match, err := MatchFromTLVs(req.Match)
+		if err != nil {
+			return err
+		}
+		prefix = of10.AppendNiciraStatsHeader(nil, sub)
+		rules := a.b.Flows(flowFilter10(match, req.TableID, req.OutPort))
+		if sub == of10.NXSTAggregate {
+			parts = append(parts, aggregate10(rules))
+			break
+		}
+		now := time.Now()
+		for _, r := range rules {
+			parts = append(parts, nxFlowStats(r, now))
+		}
+	default:
+		return ofp.ErrBadMultipart
+	}
+	c.sendStats10(m.Xid, m.StatsType, prefix, parts)
+	return nil
+}
+
+func flowFilter10(match ofproto.Match, table uint8, outPort uint16) ofproto.FlowFilter {
+	f := ofproto.AllFlows()
+	f.Table, f.Match = table, match
+	if outPort != 0xffff {
+		f.OutPort = portFrom16(outPort)
+	}
+	return f
+}
+
+func aggregate10(rules []*ofproto.Rule) *of10.AggregateStats {
+	var agg of10.AggregateStats
+	for _, r := range rules {
+		agg.PacketCount += r.Packets.Load()
+		agg.ByteCount += r.Bytes.Load()
+		agg.FlowCount++
+	}
+	return &agg
+}
+
+func nxFlowStats(r *ofproto.Rule, now time.Time) *of10.NXFlowStats {
+	d := now.Sub(r.Created)
+	age := func(t time.Time) uint16 { return uint16(min(now.Sub(t)/time.Second+1, 0xffff)) }
+	s := &of10.NXFlowStats{TableID: r.Table, DurationSec: uint32(d / time.Second), DurationNsec: uint32(d % time.Second),
+		Priority: r.Priority, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout,
+		Cookie: r.Cookie, PacketCount: r.Packets.Load(), ByteCount: r.Bytes.Load(),
+		Match: TLVsFromMatch(&r.Match, true), Actions: ActionsTo10(r.Instructions.Apply)}
+	// idle_age/hard_age are "seconds + 1", 0 meaning unknown.
+	if used := r.Used.Load(); used != 0 {
+		s.IdleAge = age(time.Unix(0, used))
+	} else {
+		s.IdleAge = age(r.Modified)
+	}
+	s.HardAge = age(r.Modified)
+	return s
+}
+
+// sendStats10 packs parts (each reply starting with prefix) into replies.
+func (c *ofconn) sendStats10(xid uint32, statsType uint16, prefix []byte, parts []of10.Body) {
+	body := append([]byte(nil), prefix...)
+	flush := func(more bool) {
+		flags := uint16(0)
+		if more {
+			flags = statsReplyMore
+		}
+		c.sendMsg(&of10.StatsReply{Xid: xid, StatsType: statsType, Flags: flags, Body: body})
+		body = append([]byte(nil), prefix...)
+	}
+	for _, p := range parts {
+		n := len(body)
+		body = p.Append(body)
+		if len(body) > replyBudget-12 && n > len(prefix) {
+			rest := append([]byte(nil), body[n:]...)
+			body = body[:n]
+			flush(true)
+			body = append(body, rest...)
+		}
+	}
+	flush(false)
+}
