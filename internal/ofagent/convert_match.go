@@ -21,9 +21,6 @@ var (
 	errDupField    = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCDupField}
 )
 
-// nxmInPort is NXM_OF_IN_PORT's header without length.
-const nxmInPort = 0x00000000
-
 // fieldOfTLV finds the model field a TLV names: OXM basic by its code,
 // NXM classes 0 and 1 by their NXM header. Other classes are unknown.
 func fieldOfTLV(o *ofp.OXM) *flow.Field {

@@ -10,7 +10,6 @@ var (
 	errBufferUnknown = &ofp.Error{Type: ofp.ETBadRequest, Code: ofp.BRCBufferUnknown}
 	errBadPort       = &ofp.Error{Type: ofp.ETBadRequest, Code: ofp.BRCBadPort}
 	errBadCommand    = &ofp.Error{Type: ofp.ETFlowModFailed, Code: 6} // OFPFMFC_BAD_COMMAND
-	errBadTableID    = &ofp.Error{Type: ofp.ETFlowModFailed, Code: 2} // OFPFMFC_BAD_TABLE_ID
 )
 
 // applyFlowMod applies fm to the bridge. govs never buffers packets, so
