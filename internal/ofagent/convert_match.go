@@ -69,7 +69,7 @@ func MatchFromTLVs(tlvs []ofp.OXM) (ofproto.Match, error) {
 		if o.HasMask {
 			copy(mask[:], o.Mask)
 		} else {
-			copy(mask[:], onesN(w))
+			mask = f.AllOnes()
 		}
 		if w == 2 && f.Bytes == 4 { // NXM_OF_IN_PORT
 			p := portFrom16(uint16(v[0])<<8 | uint16(v[1]))
@@ -81,25 +81,17 @@ func MatchFromTLVs(tlvs []ofp.OXM) (ofproto.Match, error) {
 			return m, errBadMask
 		}
 		for j := range v {
-			if v[j]&^mask[j] != 0 {
-				return m, errBadWild
-			}
 			if v[j]&^all[j] != 0 || mask[j]&^all[j] != 0 {
 				return m, errBadValue
+			}
+			if v[j]&^mask[j] != 0 {
+				return m, errBadWild
 			}
 		}
 		f.SetMasked(&m.Key, v, mask)
 		f.SetMasked(&m.Mask, mask, mask)
 	}
 	return m, nil
-}
-
-func onesN(n int) []byte {
-	var b [16]byte
-	for i := 0; i < n && i < 16; i++ {
-		b[i] = 0xff
-	}
-	return b[:n]
 }
 
 // Field orders for writing a match: each field appears once per meaning,
