@@ -235,6 +235,10 @@ func (d *Device) serve(c *net.UnixConn) error {
 		d.mu.Lock()
 		wasUp := d.link.Load()
 		reply, herr := d.handle(m)
+		var refused *refusedError
+		if errors.As(herr, &refused) {
+			d.lastErr = herr // before the reply: the front-end may look next
+		}
 		ack := reply == nil && m.NeedReply() && d.proto&ProtoReplyAck != 0
 		d.reclaimLocked()
 		d.mu.Unlock()
@@ -252,14 +256,8 @@ func (d *Device) serve(c *net.UnixConn) error {
 			}
 			err = writeReply(c, m.Request, u64Bytes(status))
 		}
-		var refused *refusedError
-		if herr != nil && !errors.As(herr, &refused) {
+		if herr != nil && refused == nil {
 			return fmt.Errorf("%v: %w", m.Request, herr)
-		}
-		if herr != nil {
-			d.mu.Lock()
-			d.lastErr = herr
-			d.mu.Unlock()
 		}
 		if err != nil {
 			return err
