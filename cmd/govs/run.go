@@ -15,6 +15,7 @@ import (
 	"github.com/govs/govs/internal/daemon"
 	_ "github.com/govs/govs/internal/netdev/dummy"
 	_ "github.com/govs/govs/internal/netdev/ports"
+	_ "github.com/govs/govs/internal/netdev/vhostuser"
 	"github.com/govs/govs/internal/ovsdb"
 	"github.com/govs/govs/internal/vswitchd"
 )
