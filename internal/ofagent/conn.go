@@ -83,14 +83,16 @@ func (c *ofconn) close() {
 // serve runs the connection until it closes and returns why.
 func (c *ofconn) serve() error {
 	defer c.a.delConn(c)
-	defer c.close()
 	var wg sync.WaitGroup
+	defer func() {
+		c.close() // stops the writer and the prober
+		wg.Wait()
+	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		c.writer()
 	}()
-	defer wg.Wait()
 	if c.controller && c.a.opts.ProbeInterval > 0 {
 		wg.Add(1)
 		go func() {
