@@ -163,7 +163,7 @@ func runDaemon(f runFlags) error {
 	if f.logSwitch {
 		sw = vswitchd.NewLogSwitch(log)
 	} else {
-		live, err := bridge.New(bridge.Options{RunDir: paths.RunDir, Log: log})
+		live, err := bridge.New(bridge.Options{RunDir: paths.RunDir, Log: log, Version: Version})
 		if err != nil {
 			return err
 		}

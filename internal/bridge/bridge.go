@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/govs/govs/internal/odp"
+	"github.com/govs/govs/internal/ofagent"
 	"github.com/govs/govs/internal/ofproto"
 	"github.com/govs/govs/internal/vswitchd"
 )
@@ -20,6 +21,7 @@ type bridge struct {
 	ofb    *ofproto.Bridge
 	mac    net.HardwareAddr
 	ifaces map[string]*iface // by interface name
+	agent  *ofagent.Agent    // the bridge's OpenFlow side
 
 	// meters maps the bridge's OpenFlow meter ids to datapath meter ids
 	// (uint32 -> uint32); read by translation, so a sync.Map.
@@ -59,11 +61,17 @@ func (s *Switch) AddBridge(spec vswitchd.BridgeSpec) error {
 	s.bridges[spec.Name] = b
 	s.byName.Store(spec.Name, b)
 	// A new bridge forwards as a learning switch, as OVS's does: one
-	// visible rule, priority 0, actions=NORMAL.
-	fm := ofproto.NewFlowMod(ofproto.FlowAdd)
-	fm.Apply = []ofproto.Action{{Type: ofproto.ActOutput, Port: ofproto.PortNormal}}
-	if err := b.ofb.FlowMod(fm); err != nil {
-		return fmt.Errorf("bridge %s: default flow: %w", spec.Name, err)
+	// visible rule, priority 0, actions=NORMAL. In fail_mode secure it
+	// starts empty and waits for its controller.
+	if spec.FailMode != "secure" {
+		fm := ofproto.NewFlowMod(ofproto.FlowAdd)
+		fm.Apply = []ofproto.Action{{Type: ofproto.ActOutput, Port: ofproto.PortNormal}}
+		if err := b.ofb.FlowMod(fm); err != nil {
+			return fmt.Errorf("bridge %s: default flow: %w", spec.Name, err)
+		}
+	}
+	if err := s.startAgent(b); err != nil {
+		return err
 	}
 	s.log.Info("bridge added", "bridge", spec.Name, "dpid", fmt.Sprintf("%016x", b.ofb.DatapathID()))
 	return nil
@@ -77,9 +85,16 @@ func (s *Switch) ReconfigureBridge(spec vswitchd.BridgeSpec) error {
 	if b == nil {
 		return fmt.Errorf("no bridge %s", spec.Name)
 	}
+	old := b.spec
 	b.spec = spec
 	b.ofb.SetDatapathID(vswitchd.DatapathID(spec, b.mac))
-	return nil
+	if !slices.Equal(old.Protocols, spec.Protocols) {
+		// The versions offered in HELLO are fixed per agent.
+		b.agent.Close()
+		b.ofb.OnRemoved = nil // the new agent takes FLOW_REMOVED over
+		return s.startAgent(b)
+	}
+	return s.setControllers(b)
 }
 
 // DelBridge implements vswitchd.Switch.
@@ -96,6 +111,9 @@ func (s *Switch) DelBridge(name string) {
 	delete(s.bridges, name)
 	s.byName.Delete(name)
 	s.mu.Unlock()
+	if b.agent != nil {
+		b.agent.Close()
+	}
 	b.meterMu.Lock()
 	for _, m := range b.dpMeters {
 		s.dp.DelMeter(m.id)

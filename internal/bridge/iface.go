@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/govs/govs/internal/netdev"
+	"github.com/govs/govs/internal/ofagent"
 	"github.com/govs/govs/internal/ofproto"
 	"github.com/govs/govs/internal/vswitchd"
 )
@@ -86,7 +87,7 @@ func (s *Switch) AddInterface(bridgeName string, port vswitchd.PortSpec, spec vs
 	b.ifaces[spec.Name] = i
 	s.applyRxqAffinityLocked(i)
 	s.log.Info("port added", "bridge", bridgeName, "interface", spec.Name, "type", typeName(spec.Type), "ofport", ofport, "odp", i.odp)
-	s.portChanged(bridgeName, 0, p)
+	s.portChanged(bridgeName, ofagent.PortAdded, p)
 	return dbOFPort(ofport), nil
 }
 
@@ -210,7 +211,7 @@ func (s *Switch) delInterfaceLocked(b *bridge, name string) {
 	s.releaseLocked(i)
 	delete(b.ifaces, name)
 	s.log.Info("port deleted", "bridge", b.name, "interface", name)
-	s.portChanged(b.name, 1, &p)
+	s.portChanged(b.name, ofagent.PortDeleted, &p)
 }
 
 // ReconfigurePort implements vswitchd.Switch: VLAN settings for NORMAL.
@@ -343,13 +344,17 @@ func (s *Switch) pollLinks() {
 			p = *op
 		})
 		s.log.Info("link state", "interface", c.i.name, "up", c.up)
-		s.portChanged(c.b.name, 2, &p)
+		s.portChanged(c.b.name, ofagent.PortModified, &p)
 	}
 }
 
+// portChanged sends PORT_STATUS (reason ofagent.PortAdded, PortDeleted
+// or PortModified) to the bridge's controllers.
 func (s *Switch) portChanged(bridgeName string, reason uint8, p *ofproto.Port) {
-	if s.opts.OnPortChange != nil {
-		s.opts.OnPortChange(bridgeName, reason, *p)
+	if v, ok := s.byName.Load(bridgeName); ok {
+		if a := v.(*bridge).agent; a != nil {
+			a.PortChanged(reason, p)
+		}
 	}
 }
 

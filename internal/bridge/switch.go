@@ -45,12 +45,8 @@ type Options struct {
 	// Datapath is the initial datapath configuration; other_config
 	// changes it later.
 	Datapath dpif.Config
-	// OnPacketIn receives packet-ins (the OpenFlow agent). Called from PMD
-	// goroutines; must not block.
-	OnPacketIn func(bridge string, pi *ofproto.PacketIn)
-	// OnPortChange is told about port additions, removals and state
-	// changes (PORT_STATUS). reason: 0 add, 1 delete, 2 modify.
-	OnPortChange func(bridge string, reason uint8, p ofproto.Port)
+	// Version is reported in OpenFlow's description (OFPMP_DESC).
+	Version string
 }
 
 // Switch is the live switch.
@@ -92,7 +88,7 @@ func New(opts Options) (*Switch, error) {
 		stop:      make(chan struct{}),
 	}
 	s.ofp = ofproto.New(ofproto.Options{
-		OnPacketIn: opts.OnPacketIn,
+		OnPacketIn: s.packetIn,
 		OnMACChange: func() {
 			select {
 			case s.revalKick <- struct{}{}:
