@@ -1,0 +1,126 @@
+package dpif
+
+import (
+	"slices"
+
+	"github.com/govs/govs/internal/flow"
+)
+
+// classifier is the megaflow classifier (OVS's dpcls) of one in_port: its
+// subtables in rank order, most hit first, so a lookup usually stops early.
+// A published classifier is never modified.
+type classifier struct {
+	subtables []*subtable
+}
+
+// lookup returns the first megaflow matching k and how many subtables it
+// searched.
+func (c *classifier) lookup(k *flow.Key, ft *flowTable, scratch *[flow.KeyWords]uint64) (*megaflow, *subtable, int) {
+	for i, s := range c.subtables {
+		if mf := s.lookup(k, ft, scratch); mf != nil {
+			return mf, s, i + 1
+		}
+	}
+	return nil, nil, len(c.subtables)
+}
+
+// classifierBuilder is the control side's mutable classifier of one port.
+// Subtables changed since the last publication are cloned on publish.
+type classifierBuilder struct {
+	byMask    map[flow.Mask]*subtable
+	order     []*subtable // rank order
+	dirty     map[*subtable]bool
+	published map[*subtable]*subtable // mutable subtable -> its last published clone
+	changed   bool
+}
+
+func newClassifierBuilder() *classifierBuilder {
+	return &classifierBuilder{
+		byMask:    map[flow.Mask]*subtable{},
+		dirty:     map[*subtable]bool{},
+		published: map[*subtable]*subtable{},
+	}
+}
+
+// subtableFor returns the subtable for mask m, creating it (last in rank)
+// when missing.
+func (b *classifierBuilder) subtableFor(m *flow.Mask, newID func() uint32) *subtable {
+	if s := b.byMask[*m]; s != nil {
+		return s
+	}
+	s := newSubtable(newID(), m)
+	b.byMask[*m] = s
+	b.order = append(b.order, s)
+	b.changed = true
+	return s
+}
+
+func (b *classifierBuilder) insert(s *subtable, mf *megaflow) {
+	s.insert(mf)
+	b.dirty[s] = true
+	b.changed = true
+}
+
+// remove deletes mf from subtable s, and s itself when it becomes empty.
+// It returns the removed subtable's id, or false.
+func (b *classifierBuilder) remove(s *subtable, mf *megaflow) (uint32, bool) {
+	s.remove(&mf.key, mf.id)
+	b.dirty[s] = true
+	b.changed = true
+	if s.n > 0 {
+		return 0, false
+	}
+	delete(b.byMask, s.mask)
+	delete(b.dirty, s)
+	delete(b.published, s)
+	b.order = slices.DeleteFunc(b.order, func(x *subtable) bool { return x == s })
+	return s.id, true
+}
+
+// find returns the megaflow matching k in any subtable (used to detect a
+// megaflow another PMD installed meanwhile).
+func (b *classifierBuilder) find(k *flow.Key, ft *flowTable) *megaflow {
+	var scratch [flow.KeyWords]uint64
+	for _, s := range b.order {
+		if mf := s.lookup(k, ft, &scratch); mf != nil {
+			return mf
+		}
+	}
+	return nil
+}
+
+// rank re-sorts the subtables by hits (descending), stable for ties.
+func (b *classifierBuilder) rank(hits func(id uint32) uint64) {
+	sorted := slices.IsSortedFunc(b.order, func(x, y *subtable) int { return cmpDesc(hits(x.id), hits(y.id)) })
+	if sorted {
+		return
+	}
+	slices.SortStableFunc(b.order, func(x, y *subtable) int { return cmpDesc(hits(x.id), hits(y.id)) })
+	b.changed = true
+}
+
+func cmpDesc(a, b uint64) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return 0
+}
+
+// publish returns an immutable classifier reflecting b.
+func (b *classifierBuilder) publish() *classifier {
+	c := &classifier{subtables: make([]*subtable, len(b.order))}
+	for i, s := range b.order {
+		p := b.published[s]
+		if p == nil || b.dirty[s] {
+			p = s.clone()
+			b.published[s] = p
+		}
+		c.subtables[i] = p
+	}
+	clear(b.dirty)
+	b.changed = false
+	return c
+}

@@ -1,0 +1,254 @@
+package dpif
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/govs/govs/internal/flow"
+	"github.com/govs/govs/internal/netdev"
+	"github.com/govs/govs/internal/packet"
+)
+
+// pmd is one poll-mode driver thread. Its loop:
+//
+//  1. load the poll list and, per received batch, the current snapshot;
+//  2. process each batch (process.go): parse, EMC, dpcls, upcall, group
+//     packets by megaflow, execute actions into per-port tx batches;
+//  3. flush every port's tx batch once, return copied frames to the pool;
+//  4. pass a quiescent point: answer the control side's request, if any,
+//     by publishing statistics (the control side waits for this to know
+//     that the PMD no longer uses an old snapshot, poll list or port);
+//  5. sleep progressively when idle.
+//
+// Everything below belongs to the PMD goroutine, except the atomics and
+// pub, which the control side reads after ack says pub is complete.
+type pmd struct {
+	executor
+	index int // position in Datapath.pmds
+	cpu   int // pinned CPU, -1 unpinned
+
+	emc   *emc
+	polls atomic.Pointer[[]pollEntry]
+	rx    *packet.Batch
+
+	keys    [packet.BatchSize]flow.Key
+	scratch [flow.KeyWords]uint64
+	batchState
+
+	upcall       Upcall
+	installed    [packet.BatchSize]*megaflow
+	installMasks [packet.BatchSize]flow.Mask
+	ninstalled   int
+
+	ctr     pmdCounters
+	fstats  []pmdFlowStats // by megaflow id
+	touched []uint32       // ids whose fstats hold unpublished counts
+	subHits []uint64       // by subtable id, since the last publication
+
+	req    atomic.Uint64 // bumped by the control side to ask for a quiescent point
+	ack    atomic.Uint64 // the last req answered
+	served uint64
+	pub    pmdPublished
+
+	wake    chan struct{}
+	stop    atomic.Bool
+	done    chan struct{}
+	running bool // set and read by the control side only
+	sleep   time.Duration
+	timer   *time.Timer
+}
+
+// pollEntry is one rx queue a PMD polls.
+type pollEntry struct {
+	port  uint32
+	queue int
+	rxq   netdev.RxQueue
+}
+
+// pmdCounters are a PMD's own statistics, plain integers only it writes.
+type pmdCounters struct {
+	packets         uint64
+	emcHits         uint64
+	megaflowHits    uint64
+	subtableLookups uint64 // subtables searched for megaflow hits
+	upcalls         uint64
+	lost            uint64
+	iterations      uint64
+	busyNs, idleNs  uint64
+	drops           dropCounters
+}
+
+// pmdFlowStats are one megaflow's counts on one PMD since the last
+// publication.
+type pmdFlowStats struct {
+	packets, bytes uint64
+	used           int64
+	gen            uint32
+	tcpFlags       uint16
+}
+
+// flowDelta carries pmdFlowStats to the control side.
+type flowDelta struct {
+	id, gen        uint32
+	tcpFlags       uint16
+	packets, bytes uint64
+	used           int64
+}
+
+// pmdPublished is what a PMD hands to the control side at a quiescent
+// point.
+type pmdPublished struct {
+	ctr     pmdCounters
+	drops   dropCounters
+	deltas  []flowDelta
+	subHits []uint64
+}
+
+// Idle sleeping: start small so a burst after a pause waits little, double
+// while idle, and stop sleeping on the first packet.
+const minSleep = 10 * time.Microsecond
+
+func newPMD(dp *Datapath, index, cpu int) (*pmd, error) {
+	x, err := newExecutor(dp, index+1)
+	if err != nil {
+		return nil, err
+	}
+	p := &pmd{
+		executor: *x,
+		index:    index,
+		cpu:      cpu,
+		emc:      newEMC(dp.cfg.EMCEntries, dp.cfg.EMCInsertInvProb),
+		rx:       packet.NewBatch(),
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+	}
+	empty := []pollEntry{}
+	p.polls.Store(&empty)
+	return p, nil
+}
+
+// run is the PMD goroutine.
+func (p *pmd) run(ready chan<- error) {
+	defer close(p.done)
+	if p.cpu >= 0 {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := pinToCPU(p.cpu); err != nil {
+			ready <- err
+			return
+		}
+	}
+	ready <- nil
+	p.timer = time.NewTimer(time.Hour)
+	p.timer.Stop()
+	defer p.timer.Stop()
+	for !p.stop.Load() {
+		start := time.Now().UnixNano()
+		n := p.iterate(start)
+		end := time.Now().UnixNano()
+		if n > 0 {
+			p.ctr.busyNs += uint64(end - start)
+			p.sleep = 0
+		} else {
+			p.ctr.idleNs += uint64(end - start)
+		}
+		p.quiesce()
+		if n == 0 && p.dp.cfg.PMDSleepMax > 0 {
+			p.idle()
+		}
+	}
+}
+
+// iterate polls every assigned queue once and flushes the tx batches. It
+// returns the number of packets received.
+func (p *pmd) iterate(now int64) int {
+	p.now = now
+	p.ctr.iterations++
+	total := 0
+	for _, e := range *p.polls.Load() {
+		n, err := e.rxq.Recv(p.rx)
+		if err != nil || n == 0 {
+			continue
+		}
+		total += n
+		p.processBatch(p.dp.snap.Load(), e.port, p.rx)
+	}
+	p.flush(p.dp.snap.Load())
+	return total
+}
+
+// quiesce answers a pending control-side request.
+func (p *pmd) quiesce() {
+	if r := p.req.Load(); r != p.served {
+		p.serve(r)
+	}
+}
+
+// serve publishes statistics and acknowledges request r.
+func (p *pmd) serve(r uint64) {
+	p.pub.ctr = p.ctr
+	p.pub.drops = p.drops
+	p.pub.deltas = p.pub.deltas[:0]
+	for _, id := range p.touched {
+		fs := &p.fstats[id]
+		if fs.packets == 0 {
+			continue
+		}
+		p.pub.deltas = append(p.pub.deltas, flowDelta{
+			id: id, gen: fs.gen, tcpFlags: fs.tcpFlags,
+			packets: fs.packets, bytes: fs.bytes, used: fs.used,
+		})
+		*fs = pmdFlowStats{gen: fs.gen}
+	}
+	p.touched = p.touched[:0]
+	p.pub.subHits = append(p.pub.subHits[:0], p.subHits...)
+	clear(p.subHits)
+	p.served = r
+	p.ack.Store(r)
+}
+
+// idle sleeps, longer each idle iteration up to PMDSleepMax, or until the
+// control side wakes the PMD.
+func (p *pmd) idle() {
+	if p.sleep == 0 {
+		p.sleep = minSleep
+	} else {
+		p.sleep = min(2*p.sleep, p.dp.cfg.PMDSleepMax)
+	}
+	start := time.Now()
+	p.timer.Reset(p.sleep)
+	select {
+	case <-p.timer.C:
+	case <-p.wake:
+		p.timer.Stop()
+	}
+	p.ctr.idleNs += uint64(time.Since(start))
+}
+
+// request asks the PMD for a quiescent point and returns the request to
+// wait for.
+func (p *pmd) request() uint64 {
+	r := p.req.Add(1)
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	return r
+}
+
+// waitAck waits until the PMD answered request r or exited.
+func (p *pmd) waitAck(r uint64) {
+	for spins := 0; p.ack.Load() < r; spins++ {
+		select {
+		case <-p.done:
+			return
+		default:
+		}
+		if spins < 100 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+}

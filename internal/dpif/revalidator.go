@@ -1,0 +1,149 @@
+package dpif
+
+import (
+	"slices"
+	"time"
+
+	"github.com/govs/govs/internal/flow"
+)
+
+// Revalidation flow (OVS's revalidator threads, here one goroutine, plus
+// the synchronous Revalidate the OpenFlow side calls after rule changes):
+//
+//  1. sync with the PMDs: collect per-megaflow statistics;
+//  2. under mu, copy out every megaflow's key, mask, actions and new
+//     statistics, and re-rank subtables by hits;
+//  3. without mu (PMDs keep installing), ask the Upcaller to re-translate
+//     each megaflow (pushing its statistics), and decide:
+//     keep (same mask, same actions), replace actions (mask unchanged or
+//     narrower, actions changed), delete (anything else, an error, a
+//     Delete request, or idle longer than MaxIdle);
+//  4. under mu, apply the decisions to megaflows that still are what was
+//     copied out, and publish;
+//  5. sync again: on return every PMD uses the new decisions.
+
+// Revalidate re-translates every megaflow now and returns when every PMD
+// obeys the result (call it after OpenFlow rule changes, before replying
+// to a barrier).
+func (dp *Datapath) Revalidate() {
+	dp.pmdMu.Lock()
+	defer dp.pmdMu.Unlock()
+	dp.revalidateLocked(time.Now().UnixNano())
+}
+
+func (dp *Datapath) revalidator(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(dp.cfg.RevalidateInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			dp.pmdMu.Lock()
+			dp.revalidateLocked(time.Now().UnixNano())
+			dp.pmdMu.Unlock()
+		}
+	}
+}
+
+type revalItem struct {
+	id, gen uint32
+	idle    bool
+	r       Revalidation
+}
+
+type revalDecision uint8
+
+const (
+	revalKeep revalDecision = iota
+	revalReplace
+	revalDelete
+)
+
+// +checklocks:dp.pmdMu
+func (dp *Datapath) revalidateLocked(now int64) {
+	dp.syncLocked()
+
+	dp.mu.Lock()
+	items := make([]revalItem, 0, dp.ctl.nflows)
+	maxIdle := dp.cfg.MaxIdle.Nanoseconds()
+	for id, st := range dp.ctl.states {
+		if st == nil {
+			continue
+		}
+		last := max(st.used, st.created)
+		it := revalItem{id: uint32(id), gen: st.mf.gen, idle: now-last > maxIdle}
+		it.r = Revalidation{
+			Key: st.mf.key, Mask: st.mask, Actions: slices.Clone(st.mf.actions), Ref: st.ref,
+			Packets: st.newPackets, Bytes: st.newBytes, TCPFlags: st.newTCPFlags, Used: st.used,
+		}
+		st.newPackets, st.newBytes, st.newTCPFlags = 0, 0, 0
+		items = append(items, it)
+	}
+	for _, cb := range dp.ctl.cls {
+		cb.rank(func(id uint32) uint64 { return dp.ctl.subHits[id] })
+	}
+	// Halve the hit history so the ranking follows changes in traffic.
+	for id, h := range dp.ctl.subHits {
+		dp.ctl.subHits[id] = h / 2
+	}
+	dp.mu.Unlock()
+
+	decisions := make([]revalDecision, len(items))
+	for i := range items {
+		decisions[i] = dp.revalidateOne(&items[i])
+	}
+
+	dp.mu.Lock()
+	for i := range items {
+		it := &items[i]
+		st := dp.ctl.states[it.id]
+		if st == nil || st.mf.gen != it.gen {
+			continue
+		}
+		switch decisions[i] {
+		case revalDelete:
+			dp.deleteFlowLocked(it.id)
+		case revalReplace:
+			dp.replaceActionsLocked(it.id, it.r.Actions)
+			st.ref = it.r.Ref
+		case revalKeep:
+			st.ref = it.r.Ref
+		}
+	}
+	dp.publishLocked()
+	dp.mu.Unlock()
+	dp.syncLocked()
+}
+
+// revalidateOne asks the slow path about one megaflow and decides its fate.
+func (dp *Datapath) revalidateOne(it *revalItem) revalDecision {
+	oldMask := it.r.Mask
+	oldActions := slices.Clone(it.r.Actions)
+	err := dp.up.Revalidate(&it.r)
+	switch {
+	case err != nil, it.r.Delete, it.idle:
+		return revalDelete
+	}
+	it.r.Mask.InPort = ^uint32(0)
+	if !maskWithin(&it.r.Mask, &oldMask) {
+		return revalDelete
+	}
+	if slices.Equal(it.r.Actions, oldActions) {
+		return revalKeep
+	}
+	return revalReplace
+}
+
+// maskWithin reports whether every bit of m is also set in outer: a
+// megaflow installed with outer still only covers packets m would.
+func maskWithin(m, outer *flow.Mask) bool {
+	mw, ow := m.Words(), outer.Words()
+	for i := range mw {
+		if mw[i]&^ow[i] != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,31 @@
+package dpif
+
+// syncLocked waits until every PMD has passed a quiescent point after the
+// call began, then merges the statistics they published. After it, no PMD
+// uses a snapshot, poll list or port older than the call. PMDs that are
+// not running are served on the caller's goroutine.
+// +checklocks:dp.pmdMu
+func (dp *Datapath) syncLocked() {
+	reqs := make([]uint64, len(dp.pmds))
+	for i, p := range dp.pmds {
+		if p.running {
+			reqs[i] = p.request()
+		} else {
+			p.serve(p.req.Add(1))
+		}
+	}
+	for i, p := range dp.pmds {
+		if p.running {
+			p.waitAck(reqs[i])
+		}
+	}
+	dp.mu.Lock()
+	for _, p := range dp.pmds {
+		dp.mergeLocked(&p.pub)
+	}
+	dp.mu.Unlock()
+}
+
+// collectLocked gathers statistics of PMDs that just stopped.
+// +checklocks:dp.pmdMu
+func (dp *Datapath) collectLocked() { dp.syncLocked() }
