@@ -20,8 +20,34 @@ type Govs struct {
 	RunDir string
 	DBDir  string
 	LogDir string
-	cmd    *exec.Cmd
-	out    *bytes.Buffer
+	// Netns, when set, is the network namespace govs runs in (through
+	// `ip netns exec`): the bridges' internal ports and the switch-side
+	// ends of the test's links live there, so a test can use OVS's own
+	// names (br0) without colliding with other runs on the machine.
+	Netns string
+	cmd   *exec.Cmd
+	out   *syncBuffer
+	// exited is closed when the running govs has exited (cmd.Wait done).
+	exited chan struct{}
+}
+
+// syncBuffer is govs' output: written by exec's copying goroutine, read
+// by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 var (
@@ -88,6 +114,10 @@ func (g *Govs) Env() []string {
 // Command returns `govs args...` in this instance's environment.
 func (g *Govs) Command(args ...string) *exec.Cmd {
 	cmd := exec.Command(g.Bin, args...)
+	if g.Netns != "" {
+		// ip execs the command, so the child's pid is govs'.
+		cmd = exec.Command("ip", append([]string{"netns", "exec", g.Netns, g.Bin}, args...)...)
+	}
 	cmd.Env = g.Env()
 	return cmd
 }
@@ -97,21 +127,33 @@ func (g *Govs) Command(args ...string) *exec.Cmd {
 // stops it at the end of the test.
 func (g *Govs) Start(t testing.TB, args ...string) {
 	t.Helper()
-	g.out = new(bytes.Buffer)
+	g.out = new(syncBuffer)
 	g.cmd = g.Command(append([]string{"run"}, args...)...)
 	g.cmd.Stdout = g.out
 	g.cmd.Stderr = g.out
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	cmd, exited := g.cmd, make(chan struct{})
+	g.exited = exited
+	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() { g.Stop(t) })
-	WaitFor(t, 10*time.Second, "govs ready", func() bool {
-		if g.cmd.ProcessState != nil {
-			return false
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case <-exited:
+			t.Fatalf("govs exited while starting (%v); output:\n%s", cmd.ProcessState, g.out)
+		default:
 		}
 		out, err := g.VsctlErr("--timeout=1", "get", "Open_vSwitch", ".", "ovs_version")
-		return err == nil && strings.TrimSpace(out) != "[]"
-	})
+		if err == nil && strings.TrimSpace(out) != "[]" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("govs not ready after 10s (%v); output:\n%s", err, g.out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Stop sends SIGTERM and waits for govs to exit; it also makes sure the
@@ -123,13 +165,11 @@ func (g *Govs) Stop(t testing.TB) {
 	cmd := g.cmd
 	g.cmd = nil
 	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case <-done:
+	case <-g.exited:
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
-		<-done
+		<-g.exited
 		t.Errorf("govs did not exit on SIGTERM; output:\n%s", g.out)
 	}
 	if pid := g.ServerPid(); pid > 0 && syscall.Kill(pid, 0) == nil {
