@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"maps"
 	"math/bits"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -213,10 +214,9 @@ func parseCPUMask(m string) ([]int, error) {
 			d &^= 1 << b
 		}
 	}
-	n := runtime.NumCPU()
 	var valid []int
 	for _, c := range cpus {
-		if c < n {
+		if cpuOnline(c) {
 			valid = append(valid, c)
 		}
 	}
@@ -224,6 +224,22 @@ func parseCPUMask(m string) ([]int, error) {
 		return nil, fmt.Errorf("pmd-cpu-mask: no CPU of %s exists on this machine", m)
 	}
 	return valid, nil
+}
+
+// cpuOnline reports whether CPU c exists and is online on the machine.
+// runtime.NumCPU is no test: it counts the CPUs of the process's affinity
+// mask, so govs started under `taskset -c 0` (its other threads kept off
+// the PMD's CPU, as OVS keeps its own with dpdk-lcore-mask) would refuse
+// pmd-cpu-mask=0x2. A PMD may pin itself outside that mask.
+func cpuOnline(c int) bool {
+	dir := fmt.Sprintf("/sys/devices/system/cpu/cpu%d", c)
+	if b, err := os.ReadFile(dir + "/online"); err == nil {
+		return strings.TrimSpace(string(b)) == "1"
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return true // cpu0 often has no "online" file
+	}
+	return c < runtime.NumCPU() // no sysfs
 }
 
 // meterID maps a bridge's OpenFlow meter to a datapath meter: each bridge
