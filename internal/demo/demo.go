@@ -200,6 +200,13 @@ func (d *demo) steps(ctx context.Context) error {
 	if _, err := d.r.run(ctx, showOutput, "ovs-vsctl", "show"); err != nil {
 		return err
 	}
+	p.note("The bridge's OpenFlow table, through govs' OpenFlow agent ($OVS_RUNDIR/%s.mgmt):", d.bridge)
+	if _, err := d.r.run(ctx, showOutput, "ovs-ofctl", "dump-flows", d.bridge); err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		p.note("    (ovs-ofctl failed; the demo goes on)")
+	}
 	p.note("Interface statistics (govs writes them to the database every 5 s, as OVS does; the")
 	p.note("table shows the first write after the traffic). Same data: ovs-vsctl list Interface")
 	is, err := freshStats(ctx, d.r)

@@ -24,6 +24,7 @@ var tools = []tool{
 	{"ping", "iputils-ping"},
 	{"iperf3", "iperf3"},
 	{"ovs-vsctl", "openvswitch-switch"},
+	{"ovs-ofctl", "openvswitch-common"},
 	{"ovsdb-server", "openvswitch-common"},
 	{"ovsdb-tool", "openvswitch-common"},
 }

@@ -67,6 +67,10 @@ func ping(ctx context.Context, r *runner, from, to host) (pingResult, error) {
 		rtt = ", average round trip " + res.avgRTT + " ms"
 	}
 	r.p.note("--> %s -> %s: %d/%d replies, %s%% packet loss%s", from.label, to.label, res.received, res.sent, res.loss, rtt)
+	if res.received < res.sent {
+		r.p.note("    (some requests got no reply within 2 s: on a busy machine govs' PMD thread shares")
+		r.p.note("    its CPU with other programs; see the statistics in step 7 for drops)")
+	}
 	return res, nil
 }
 
