@@ -13,10 +13,12 @@ import (
 
 	"github.com/govs/govs/internal/bridge"
 	"github.com/govs/govs/internal/daemon"
+	"github.com/govs/govs/internal/metrics"
 	_ "github.com/govs/govs/internal/netdev/dummy"
 	_ "github.com/govs/govs/internal/netdev/ports"
 	_ "github.com/govs/govs/internal/netdev/vhostuser"
 	"github.com/govs/govs/internal/ovsdb"
+	"github.com/govs/govs/internal/unixctl"
 	"github.com/govs/govs/internal/vswitchd"
 )
 
@@ -170,6 +172,33 @@ func runDaemon(f runFlags) error {
 		exit.OnExit(live.Close)
 		sw = live
 	}
+	// ovs-appctl (unixctl on ovs-vswitchd.<pid>.ctl; its exit command
+	// cancels ctx) and the Prometheus endpoint (other_config:
+	// metrics-address). Both close before the switch does.
+	ctx, requestExit := context.WithCancel(ctx)
+	defer requestExit()
+	var reopenLog func() error
+	if logFile != nil {
+		reopenLog = logFile.Reopen
+	}
+	ctl := unixctl.New(unixctl.Options{Log: log})
+	unixctl.RegisterDaemon(ctl, unixctl.DaemonOptions{Program: "ovs-vswitchd", Version: Version, Exit: requestExit,
+		Level: level, Console: !f.detach, File: logFile != nil, Reopen: reopenLog})
+	if live, ok := sw.(*bridge.Switch); ok {
+		unixctl.RegisterSwitch(ctl, live)
+		m := metrics.NewServer(live, log)
+		exit.OnExit(m.Close)
+		sw = metrics.WatchOtherConfig(sw, m.Apply)
+	}
+	unlockPidfile, err := unixctl.LockPidfile(pidPath)
+	if err != nil {
+		return err
+	}
+	exit.OnExit(unlockPidfile)
+	if err := ctl.Listen(paths.CtlSocket("ovs-vswitchd", os.Getpid())); err != nil {
+		return err
+	}
+	exit.OnExit(ctl.Close)
 	log.Info("govs running", "version", Version, "pid", os.Getpid(), "db", endpoint, "rundir", paths.RunDir)
 	err = vswitchd.Run(ctx, vswitchd.Options{
 		Client:  client,
