@@ -132,7 +132,7 @@ func (s *Switch) BridgeState(name string) vswitchd.BridgeState {
 	if b == nil {
 		return vswitchd.BridgeState{}
 	}
-	return vswitchd.BridgeState{DatapathID: b.ofb.DatapathID()}
+	return vswitchd.BridgeState{DatapathID: b.ofb.DatapathID(), Controllers: controllerStates(b)}
 }
 
 // Bridge returns the OpenFlow model of bridge name, or nil.

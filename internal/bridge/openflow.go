@@ -7,6 +7,7 @@ import (
 	"github.com/govs/govs/internal/netdev"
 	"github.com/govs/govs/internal/ofagent"
 	"github.com/govs/govs/internal/ofproto"
+	"github.com/govs/govs/internal/vswitchd"
 )
 
 // startAgent gives bridge b its OpenFlow side: the <bridge>.mgmt socket
@@ -22,6 +23,9 @@ func (s *Switch) startAgent(b *bridge) error {
 		Versions:  protocolVersions(b.spec.Protocols),
 		Log:       s.log.With("bridge", b.name),
 		SWDesc:    "govs " + s.opts.Version,
+		// fail_mode (failmode.go): standalone fails open while no
+		// controller is connected.
+		OnConnectivity: func(connected bool) { s.controllerConnectivity(b, connected) },
 	})
 	if err != nil {
 		return fmt.Errorf("bridge %s: openflow: %w", b.name, err)
@@ -36,7 +40,9 @@ func (s *Switch) setControllers(b *bridge) error {
 	for _, c := range b.spec.Controllers {
 		targets = append(targets, c.Target)
 	}
-	if err := b.agent.SetControllers(targets); err != nil {
+	err := b.agent.SetControllers(targets)
+	s.applyFailMode(b)
+	if err != nil {
 		return fmt.Errorf("bridge %s: controllers: %w", b.name, err)
 	}
 	return nil
@@ -92,4 +98,22 @@ func (s *Switch) ControllerStatus(br string) []ofagent.ControllerStatus {
 		return nil
 	}
 	return v.(*bridge).agent.ControllerStatus()
+}
+
+// controllerStates converts b's controller status for OVSDB (BridgeState:
+// the Controller rows' is_connected, role and status). Caller holds s.mu.
+func controllerStates(b *bridge) []vswitchd.ControllerState {
+	if b.agent == nil {
+		return nil
+	}
+	st := b.agent.ControllerStatus()
+	out := make([]vswitchd.ControllerState, 0, len(st))
+	for _, c := range st {
+		cs := vswitchd.ControllerState{Target: c.Target, IsConnected: c.IsConnected, Status: c.Status}
+		if c.IsConnected {
+			cs.Role = c.Role
+		}
+		out = append(out, cs)
+	}
+	return out
 }

@@ -78,4 +78,21 @@ type BridgeState struct {
 	// datapath-id when valid, else derived from its MAC as OVS does.
 	DatapathID uint64
 	Status     map[string]string
+	// Controllers are the states of the bridge's controller targets;
+	// write-back fills the matching Controller rows' is_connected, role
+	// and status from them.
+	Controllers []ControllerState
+}
+
+// ControllerState is a Controller row's status columns as the switch
+// reports them.
+type ControllerState struct {
+	Target      string
+	IsConnected bool
+	// Role is "master", "slave" or "other" while connected; "" leaves
+	// the column empty, as OVS does for a controller that is not.
+	Role string
+	// Status is Controller.status: state, last_error,
+	// sec_since_connect, sec_since_disconnect.
+	Status map[string]string
 }

@@ -70,6 +70,7 @@ func (r *Reconciler) writeBack(api client.Client, s *ovsdbc.Snapshot, info syste
 			f = append(f, &m.DatapathVersion)
 		}
 		add(m, f...)
+		controllerWriteBack(s, row, st.Controllers, add)
 	}
 	if root := s.Root; root != nil {
 		m := &vswitch.OpenvSwitch{UUID: root.UUID}
