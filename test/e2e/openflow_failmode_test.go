@@ -1,0 +1,40 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOpenFlowControllerFlush: the flow flushes OVS does on controller
+// and fail-mode changes (bridge.c, connmgr.c), checked with ovs-ofctl.
+func TestOpenFlowControllerFlush(t *testing.T) {
+	s := startOFSwitch(t)
+	mustHave(t, s.ofctl(t, "dump-flows", "br0"), "priority=0 actions=NORMAL")
+	s.ofctl(t, "add-flow", "br0", "priority=5,udp,actions=drop")
+
+	// The first controller: every flow goes, the switch waits for it.
+	s.g.Vsctl(t, "set-controller", "br0", "tcp:127.0.0.1:1", "--", "set", "controller", "br0", "inactivity_probe=1000")
+	WaitFor(t, 5*time.Second, "flows flushed", func() bool { _, n := s.aggregate(t); return n == 0 })
+	// ... and, standalone and unconnected, fails open after 3 s.
+	WaitFor(t, 10*time.Second, "fail-open rule", func() bool {
+		return strings.Contains(s.ofctl(t, "dump-flows", "br0"), "cookie=0x6661696c6f70656e")
+	})
+	s.ping(t)
+	if st := s.g.Get(t, "controller", "br0", "status"); !strings.Contains(st, "last_error") {
+		t.Logf("Controller status: %s", st)
+	}
+
+	// Secure: the fail-open rule goes, nothing forwards.
+	s.g.Vsctl(t, "set-fail-mode", "br0", "secure")
+	WaitFor(t, 5*time.Second, "fail-open rule removed", func() bool { _, n := s.aggregate(t); return n == 0 })
+	s.l.MustRun(s.a.NS, "ip", "neigh", "flush", "all")
+	s.a.NoPing(t, s.b.IP)
+
+	// No controller, standalone again: OVS's default rule comes back.
+	s.g.Vsctl(t, "del-controller", "br0", "--", "set-fail-mode", "br0", "standalone")
+	WaitFor(t, 5*time.Second, "default NORMAL rule", func() bool {
+		return strings.Contains(s.ofctl(t, "dump-flows", "br0"), "priority=0 actions=NORMAL")
+	})
+	s.ping(t)
+}
