@@ -107,6 +107,11 @@ func formatAction(a *ofproto.Action) string {
 		if f == nil {
 			return fmt.Sprintf("set_field:?->field%d", a.Field)
 		}
+		if a.Field == flow.FieldVLANVID && a.Mask == f.AllOnes() {
+			// OpenFlow 1.3's vlan_vid carries OFPVID_PRESENT (0x1000);
+			// mod_vlan_vid takes the bare VID.
+			return fmt.Sprintf("mod_vlan_vid:%d", f.Uint(a.Value)&0xfff)
+		}
 		if n, ok := modNames[a.Field]; ok && a.Mask == f.AllOnes() {
 			return n + ":" + formatFieldValue(f, a.Value, a.Mask)
 		}
@@ -160,8 +165,10 @@ func formatAction(a *ofproto.Action) string {
 		}
 		return "controller(" + strings.Join(parts, ",") + ")"
 	case ofproto.ActResubmit:
+		// OFPP_IN_PORT (and ANY) mean "the packet's in_port": ovs-ofctl
+		// leaves the port out.
 		port := ""
-		if a.Port != ofproto.PortAny {
+		if a.Port != ofproto.PortAny && a.Port != ofproto.PortInPort {
 			port = ofPortName(a.Port)
 		}
 		if a.Table == ofproto.TableAll {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -330,5 +331,36 @@ func TestOVSAppctl(t *testing.T) {
 	}
 	if _, stderr, code := run("nosuch"); code != 2 || !strings.Contains(stderr, `"nosuch" is not a valid command`) {
 		t.Errorf("unknown command: code %d, stderr %q", code, stderr)
+	}
+}
+
+func TestDaemonCommands(t *testing.T) {
+	goroutineLeakCheck(t)
+	s, path := testServer(t)
+	exited := make(chan struct{})
+	var level slog.LevelVar
+	RegisterDaemon(s, DaemonOptions{Program: "ovs-vswitchd", Version: "1.2.3", Exit: func() { close(exited) },
+		Level: &level, Console: true})
+	if r, _ := exchange(t, path, `{"method":"version","params":[],"id":1}`); str(r.Result) != `"ovs-vswitchd (govs) 1.2.3\n"` {
+		t.Errorf("version: %s", str(r.Result))
+	}
+	if r, _ := exchange(t, path, `{"method":"vlog/set","params":["ANY:console:warn"],"id":1}`); r.Error != nil || level.Level() != slog.LevelWarn {
+		t.Errorf("vlog/set: %s, level %v", str(r.Error), level.Level())
+	}
+	if r, _ := exchange(t, path, `{"method":"exit","params":["--now"],"id":1}`); r.Error == nil {
+		t.Error("exit --now accepted")
+	}
+	select {
+	case <-exited:
+		t.Fatal("exit ran on a refused request")
+	default:
+	}
+	if r, _ := exchange(t, path, `{"method":"exit","params":["--cleanup"],"id":1}`); str(r.Result) != `""` {
+		t.Errorf("exit: %+v", r)
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("exit did not call Exit")
 	}
 }
