@@ -200,24 +200,35 @@ func (h *Host) addr(dev, cidr string) {
 	h.IP, _, _ = strings.Cut(cidr, "/")
 }
 
-var pingStats = regexp.MustCompile(`(\d+) packets transmitted, (\d+) received`)
+// pingReply matches one answer in ping's output (not -q).
+var pingReply = regexp.MustCompile(`(?m)^\d+ bytes from .*icmp_seq=(\d+)`)
 
-// Ping sends count pings to ip, interval apart, waiting up to 1 s for the
-// last answer, and returns how many were sent and answered.
+// Ping sends count pings to ip, interval apart, and returns count and how
+// many of those count were answered. It waits for late answers until a
+// deadline 2 s after the last ping (-w): on a loaded machine an answer can
+// come later than ping's usual two round-trip times, and is not a loss.
+// (With -w, ping keeps sending past count until count answers came; the
+// extra pings are not counted.)
 func (h *Host) Ping(ip string, count int, interval time.Duration) (sent, recv int, out string) {
-	out, _ = h.lab.Run(h.NS, "ping", "-n", "-q", "-c", strconv.Itoa(count),
-		"-i", fmt.Sprintf("%.3f", interval.Seconds()), "-W", "1", ip)
-	return parsePing(out)
+	out, _ = h.lab.Run(h.NS, pingArgs(ip, count, interval)...)
+	return count, countReplies(out, count), out
 }
 
-func parsePing(out string) (sent, recv int, _ string) {
-	m := pingStats.FindStringSubmatch(out)
-	if m == nil {
-		return 0, 0, out
+func pingArgs(ip string, count int, interval time.Duration) []string {
+	deadline := int((time.Duration(count)*interval+2*time.Second)/time.Second) + 1
+	return []string{"ping", "-n", "-c", strconv.Itoa(count),
+		"-i", fmt.Sprintf("%.3f", interval.Seconds()), "-w", strconv.Itoa(deadline), ip}
+}
+
+// countReplies counts the distinct answered sequence numbers 1..count.
+func countReplies(out string, count int) int {
+	seen := map[int]bool{}
+	for _, m := range pingReply.FindAllStringSubmatch(out, -1) {
+		if n, _ := strconv.Atoi(m[1]); n >= 1 && n <= count {
+			seen[n] = true
+		}
 	}
-	sent, _ = strconv.Atoi(m[1])
-	recv, _ = strconv.Atoi(m[2])
-	return sent, recv, out
+	return len(seen)
 }
 
 // WaitPing pings ip once at a time until it answers (ARP resolved, MACs
@@ -226,7 +237,7 @@ func (h *Host) WaitPing(t testing.TB, ip string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		_, recv, out := h.Ping(ip, 1, 0)
+		_, recv, out := h.Ping(ip, 1, 200*time.Millisecond)
 		if recv == 1 {
 			return
 		}
@@ -248,27 +259,27 @@ func (h *Host) PingAll(t testing.TB, ip string, n int) {
 // NoPing fails the test if ip answers any of three pings.
 func (h *Host) NoPing(t testing.TB, ip string) {
 	t.Helper()
-	if _, recv, out := h.Ping(ip, 3, 200*time.Millisecond); recv != 0 {
+	out, _ := h.lab.Run(h.NS, "ping", "-n", "-c", "3", "-i", "0.2", "-W", "1", ip)
+	if recv := countReplies(out, 3); recv != 0 {
 		t.Fatalf("%s -> %s: %d answers, want none (isolation):\n%s", h.NS, ip, recv, out)
 	}
 }
 
-// BackgroundPing starts count pings to ip, interval apart; wait returns
-// how many were sent and answered once they are done.
+// BackgroundPing starts count pings to ip, interval apart, as Ping sends
+// them; wait returns count and how many were answered once ping is done.
 func (h *Host) BackgroundPing(t testing.TB, ip string, count int, interval time.Duration) (wait func() (sent, recv int, out string)) {
 	t.Helper()
-	c, out := h.lab.Start(h.NS, "ping", "-n", "-q", "-c", strconv.Itoa(count),
-		"-i", fmt.Sprintf("%.3f", interval.Seconds()), "-W", "1", ip)
+	c, out := h.lab.Start(h.NS, pingArgs(ip, count, interval)...)
 	return func() (int, int, string) {
 		done := make(chan struct{})
 		go func() { c.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(time.Duration(count)*interval + 10*time.Second):
+		case <-time.After(time.Duration(count)*interval + 5*time.Second):
 			c.Process.Kill()
 			<-done
 		}
-		return parsePing(out.String())
+		return count, countReplies(out.String(), count), out.String()
 	}
 }
 
