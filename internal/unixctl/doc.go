@@ -21,6 +21,9 @@
 //	trace.go     ofproto/trace
 //	fdb.go       fdb/show, fdb/flush
 //	ofctl.go     rules and actions in ovs-ofctl syntax, bridge/dump-flows
+//	top.go       govs/top-stats (a JSON snapshot) and the govs top view
+//	client.go    a Go ovs-appctl: FindSocket, Dial, Call
+//	pidfile_linux.go  the pidfile lock ovs-appctl checks
 //
 // Nothing here runs on the packet path: commands read the datapath's
 // per-PMD counters, its megaflow table and the OpenFlow model through their

@@ -53,6 +53,7 @@ func RegisterSwitch(s *Server, sw Switch) {
 		{Name: "fdb/show", Usage: "bridge", MinArgs: 1, MaxArgs: 1, Run: c.fdbShow},
 		{Name: "fdb/flush", Usage: "[bridge]", MaxArgs: 1, Run: c.fdbFlush},
 		{Name: "bridge/dump-flows", Usage: "[--offload-stats] bridge", MinArgs: 1, MaxArgs: 2, Run: c.bridgeDumpFlows},
+		{Name: "govs/top-stats", Usage: "[max-flows]", MaxArgs: 1, Run: c.topStats},
 	} {
 		s.Register(cmd)
 	}
