@@ -254,7 +254,7 @@ func TestForwardingStatistics(t *testing.T) {
 //	c  tag=20  10.0.10.2                         from 10.0.10.9 (VLAN 10),
 //	b  tag=20  10.0.20.2                         10.0.20.9 (20), 10.0.30.9 (30);
 //	d  tag=30  10.0.30.4                         untagged 192.168.99.9
-//	u  (none)  192.168.99.1
+//	u  (none)  192.168.99.1     s  the same as t on a system port (.19)
 //
 // c shares a's subnet but not its VLAN; d's VLAN is not on the trunk; u
 // (no tag, no trunks) carries every VLAN, the trunk's untagged VLAN 0 not.
@@ -268,15 +268,18 @@ func TestForwardingVLAN(t *testing.T) {
 	d := l.Host("d", "10.0.30.4/24")
 	u := l.Host("u", "192.168.99.1/24")
 	tr := l.Host("t", "192.168.99.9/24")
+	ts := l.Host("s", "192.168.99.19/24")
 	for _, h := range []*Host{a, e, c, b, d, u, tr} {
 		addPort(t, g, "br0", h, "afxdp")
 	}
+	addPort(t, g, "br0", ts, "") // system: AF_PACKET hands tags over out of band
 	g.Vsctl(t, "set", "Port", a.Port, "tag=10")
 	g.Vsctl(t, "set", "Port", e.Port, "tag=10")
 	g.Vsctl(t, "set", "Port", c.Port, "tag=20")
 	g.Vsctl(t, "set", "Port", b.Port, "tag=20")
 	g.Vsctl(t, "set", "Port", d.Port, "tag=30")
 	g.Vsctl(t, "set", "Port", tr.Port, "trunks=10,20")
+	g.Vsctl(t, "set", "Port", ts.Port, "trunks=10,20")
 
 	// Access ports: same VLAN talks, different VLANs do not, even on one
 	// subnet.
@@ -287,38 +290,52 @@ func TestForwardingVLAN(t *testing.T) {
 	tr.NoPing(t, u.IP)
 
 	const n = 5
-	probes := []TagProbe{
-		{VLAN: 10, Src: "10.0.10.9", Dst: a.IP, Count: n}, // 0: VLAN 10 reaches a
-		{VLAN: 20, Src: "10.0.20.9", Dst: b.IP, Count: n}, // 1: VLAN 20 reaches b
-		{VLAN: 20, Src: "10.0.10.9", Dst: c.IP, Count: n}, // 2: VLAN 20 reaches c
-		{VLAN: 10, Src: "10.0.10.8", Dst: c.IP, Count: n}, // 3: VLAN 10 does not
-		{VLAN: 30, Src: "10.0.30.9", Dst: d.IP, Count: n}, // 4: VLAN 30 is not trunked
+	// The same probes from each trunk, with addresses of its own.
+	probes := func(host int) []TagProbe {
+		src := func(vlan int) string { return fmt.Sprintf("10.0.%d.%d", vlan, host) }
+		return []TagProbe{
+			{VLAN: 10, Src: src(10), Dst: a.IP, Count: n}, // 0: VLAN 10 reaches a
+			{VLAN: 20, Src: src(20), Dst: b.IP, Count: n}, // 1: VLAN 20 reaches b
+			{VLAN: 20, Src: src(10), Dst: c.IP, Count: n}, // 2: VLAN 20 reaches c
+			{VLAN: 10, Src: src(10), Dst: c.IP, Count: n}, // 3: VLAN 10 does not
+			{VLAN: 30, Src: src(30), Dst: d.IP, Count: n}, // 4: VLAN 30 is not trunked
+		}
 	}
-	res := tr.TagProbes(t, probes...)
-	t.Logf("tagged probes from the trunk: %+v", res)
-	for i, r := range res {
-		p := probes[i]
-		reach := i < 3
-		if !reach {
-			if r.ARP || r.Echo > 0 {
-				t.Errorf("VLAN %d from the trunk reached %s (must be isolated): %+v", p.VLAN, p.Dst, r)
+	trunks := []struct {
+		h    *Host
+		host int
+		wait func(testing.TB) []TagResult
+	}{{h: tr, host: 9}, {h: ts, host: 19}}
+	for i := range trunks {
+		trunks[i].wait = trunks[i].h.StartTagProbes(t, probes(trunks[i].host)...)
+	}
+	for _, trunk := range trunks {
+		ps := probes(trunk.host)
+		res := trunk.wait(t)
+		t.Logf("tagged probes from trunk %s: %+v", trunk.h.Port, res)
+		for i, r := range res {
+			p := ps[i]
+			if i >= 3 {
+				if r.ARP || r.Echo > 0 {
+					t.Errorf("trunk %s: VLAN %d reached %s (must be isolated): %+v", trunk.h.Port, p.VLAN, p.Dst, r)
+				}
+				continue
 			}
-			continue
-		}
-		if !r.ARP || r.Echo != n {
-			t.Errorf("VLAN %d from the trunk to %s: %+v, want ARP answered and %d echoes", p.VLAN, p.Dst, r, n)
-		}
-		for _, tag := range r.Tags {
-			if tag != p.VLAN {
-				t.Errorf("VLAN %d to %s: an answer came back on the trunk with tag %d (-1: none)", p.VLAN, p.Dst, tag)
-				break
+			if !r.ARP || r.Echo != n {
+				t.Errorf("trunk %s: VLAN %d to %s: %+v, want ARP answered and %d echoes", trunk.h.Port, p.VLAN, p.Dst, r, n)
+			}
+			for _, tag := range r.Tags {
+				if tag != p.VLAN {
+					t.Errorf("trunk %s: VLAN %d to %s: an answer came back with tag %d (-1: none)", trunk.h.Port, p.VLAN, p.Dst, tag)
+					break
+				}
 			}
 		}
 	}
 
 	// Adding VLAN 30 to the trunk lets it through.
 	g.Vsctl(t, "set", "Port", tr.Port, "trunks=10,20,30")
-	if r := tr.TagProbes(t, probes[4])[0]; !r.ARP || r.Echo != n {
+	if r := tr.TagProbes(t, probes(9)[4])[0]; !r.ARP || r.Echo != n {
 		t.Errorf("VLAN 30 after trunks=10,20,30: %+v", r)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The kernels these tests run on may lack 802.1Q (CONFIG_VLAN_8021Q,
@@ -75,16 +76,37 @@ type TagResult struct {
 // TagProbes runs the probes in order from h's interface.
 func (h *Host) TagProbes(t testing.TB, probes ...TagProbe) []TagResult {
 	t.Helper()
+	return h.StartTagProbes(t, probes...)(t)
+}
+
+// StartTagProbes starts the probes in the background (scapy takes a
+// second to start: trunks can be probed at once); wait returns the results.
+func (h *Host) StartTagProbes(t testing.TB, probes ...TagProbe) (wait func(testing.TB) []TagResult) {
+	t.Helper()
 	arg, err := json.Marshal(probes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := h.lab.MustRun(h.NS, scapyPython, "-c", tagProbeScript, h.Dev, string(arg))
-	// The result is the last line; scapy may warn before it.
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	var res []TagResult
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || len(res) != len(probes) {
-		t.Fatalf("tag probes: %v\n%s", err, out)
+	c, out := h.lab.Start(h.NS, scapyPython, "-c", tagProbeScript, h.Dev, string(arg))
+	return func(t testing.TB) []TagResult {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() { done <- c.Wait() }()
+		select {
+		case err = <-done:
+		case <-time.After(time.Duration(len(probes))*3*time.Second + 10*time.Second):
+			c.Process.Kill()
+			err = <-done
+		}
+		if err != nil {
+			t.Fatalf("tag probes from %s: %v\n%s", h.Dev, err, out)
+		}
+		// The result is the last line; scapy may warn before it.
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		var res []TagResult
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || len(res) != len(probes) {
+			t.Fatalf("tag probes: %v\n%s", err, out)
+		}
+		return res
 	}
-	return res
 }
