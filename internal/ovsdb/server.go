@@ -97,6 +97,10 @@ func (s *Server) Stop() {
 
 func (s *Server) start() (*exec.Cmd, error) {
 	p := s.opts.Paths
+	// The server of a govs that was killed gets SIGTERM from the kernel
+	// (serverProcAttr) and may still be exiting; it holds the pidfile, on
+	// which a new ovsdb-server would abort.
+	waitServerGone(p.PidFile("ovsdb-server"), 5*time.Second)
 	// A server that died uncleanly leaves its socket behind; ovsdb-server
 	// would refuse to bind it.
 	os.Remove(p.DBSocket())
@@ -113,6 +117,7 @@ func (s *Server) start() (*exec.Cmd, error) {
 	}
 	cmd := exec.Command(s.opts.Server, args...)
 	cmd.Env = append(os.Environ(), p.Env()...)
+	cmd.SysProcAttr = serverProcAttr()
 	var stderr strings.Builder
 	cmd.Stderr = &limitWriter{b: &stderr, max: 2048}
 	if err := cmd.Start(); err != nil {
