@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -76,6 +77,26 @@ func checkTraffic(t *testing.T, a, b *Host) {
 	}
 }
 
+// checkStatsAfterIperf wants the periodic statistics write-back to show
+// the iperf3 test's bytes (at least 10 MB) on both ports, received from
+// a and sent to b.
+func checkStatsAfterIperf(t *testing.T, g *Govs, a, b *Host) {
+	t.Helper()
+	const least = 10 << 20
+	var sa, sb map[string]int
+	deadline := time.Now().Add(7 * time.Second)
+	for {
+		sa, sb = ifaceStats(t, g, a.Port), ifaceStats(t, g, b.Port)
+		if sa["rx_bytes"] >= least && sb["tx_bytes"] >= least {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("statistics after iperf3: %s %v, %s %v; want rx_bytes and tx_bytes of at least %d", a.Port, sa, b.Port, sb, least)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
 // TestForwardingNormal: ping and iperf3 between two namespaces through
 // NORMAL, for each kernel-facing port type.
 func TestForwardingNormal(t *testing.T) {
@@ -97,6 +118,7 @@ func TestForwardingNormal(t *testing.T) {
 				t.Logf("%s status: %s", a.Port, g.Get(t, "Interface", a.Port, "status"))
 			}
 			checkTraffic(t, a, b)
+			checkStatsAfterIperf(t, g, a, b)
 		})
 	}
 	// tap: govs creates the TAPs (type=tap) in its namespace and the test
@@ -115,6 +137,7 @@ func TestForwardingNormal(t *testing.T) {
 			hosts[i] = l.TapHost(n, port, fmt.Sprintf("10.0.0.%d/24", i+1))
 		}
 		checkTraffic(t, hosts[0], hosts[1])
+		checkStatsAfterIperf(t, g, hosts[0], hosts[1])
 	})
 }
 
@@ -464,6 +487,11 @@ func TestForwardingGovsRestart(t *testing.T) {
 	if !l.LinkExists(l.SW, "br0") {
 		t.Error("internal port br0 not back after restart")
 	}
+	for _, p := range []string{a.Port, b.Port} {
+		if !l.HasXDP(t, p) {
+			t.Errorf("no XDP program on %s after restart", p)
+		}
+	}
 	a.WaitPing(t, b.IP, 10*time.Second)
 	a.PingAll(t, b.IP, 20)
 	a.WaitPing(t, c.IP, 10*time.Second)
@@ -521,4 +549,64 @@ func TestForwardingBadConfig(t *testing.T) {
 	g.Vsctl(t, "set", "Interface", c.Port, "options:xdp-mode=generic")
 	ofport(t, g, c.Port)
 	c.WaitPing(t, a.IP, 10*time.Second)
+}
+
+// TestForwardingGovsKilled: govs dies by SIGKILL, as in a crash. Its XDP
+// programs go with it (they are attached through bpf_links the kernel
+// drops with the process), so does its ovsdb-server, and a new govs on the
+// same directories comes back with the same ports and ofports.
+func TestForwardingGovsKilled(t *testing.T) {
+	l, g := startSwitch(t)
+	a := l.Host("a", "10.0.0.1/24")
+	b := l.Host("b", "10.0.0.2/24")
+	pa := addPort(t, g, "br0", a, "afxdp")
+	pb := addPort(t, g, "br0", b, "afxdp", "ofport_request=5")
+	a.WaitPing(t, b.IP, 10*time.Second)
+	srv := g.ServerPid()
+
+	g.Kill(t)
+	t.Cleanup(func() {
+		// Whatever the outcome, no ovsdb-server of this test survives it.
+		if srv > 0 && processAlive(srv) {
+			syscall.Kill(srv, syscall.SIGKILL)
+		}
+	})
+	// govs' ovsdb-server is told to go too (it would otherwise hold the
+	// pidfile and the database lock against the next govs).
+	WaitFor(t, 5*time.Second, "ovsdb-server gone with govs", func() bool { return !processAlive(srv) })
+	WaitFor(t, 5*time.Second, "XDP programs gone with govs", func() bool {
+		return !l.HasXDP(t, a.Port) && !l.HasXDP(t, b.Port)
+	})
+
+	g.Start(t)
+	WaitFor(t, 10*time.Second, "ports added again", func() bool {
+		if len(portsAdded(g.Output())) >= 3 {
+			return true
+		}
+		if g.Exited() {
+			t.Fatalf("govs exited:\n%s", g.Output())
+		}
+		return false
+	})
+	got := portsAdded(g.Output())
+	if got[a.Port] != pa || got[b.Port] != pb {
+		t.Errorf("ofports after restart: %s=%d %s=%d, want %d, %d", a.Port, got[a.Port], b.Port, got[b.Port], pa, pb)
+	}
+	a.WaitPing(t, b.IP, 10*time.Second)
+	a.PingAll(t, b.IP, 20)
+	// The database is served and govs follows changes.
+	c := l.Host("c", "10.0.0.3/24")
+	addPort(t, g, "br0", c, "afxdp")
+	c.WaitPing(t, a.IP, 10*time.Second)
+}
+
+// processAlive reports whether pid runs (a zombie does not count).
+func processAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }

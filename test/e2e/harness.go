@@ -178,6 +178,28 @@ func (g *Govs) Stop(t testing.TB) {
 	}
 }
 
+// Kill sends SIGKILL, as a crash would, and waits for govs to exit. It
+// leaves alone whatever govs could not clean up (ovsdb-server among it):
+// the test checks what is left and what a new Start makes of it.
+func (g *Govs) Kill(t testing.TB) {
+	if g.cmd == nil {
+		return
+	}
+	g.cmd.Process.Kill()
+	<-g.exited
+	g.cmd = nil
+}
+
+// Exited reports whether the govs last started has exited.
+func (g *Govs) Exited() bool {
+	select {
+	case <-g.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 // Output returns what govs printed so far.
 func (g *Govs) Output() string { return g.out.String() }
 
