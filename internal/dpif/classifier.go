@@ -15,13 +15,35 @@ type classifier struct {
 
 // lookup returns the first megaflow matching k and how many subtables it
 // searched.
-func (c *classifier) lookup(k *flow.Key, ft *flowTable, scratch *[flow.KeyWords]uint64) (*megaflow, *subtable, int) {
+func (c *classifier) lookup(k *flow.Key, ft *flowTable) (*megaflow, *subtable, int) {
 	for i, s := range c.subtables {
-		if mf := s.lookup(k, ft, scratch); mf != nil {
+		if mf := s.lookup(k, ft); mf != nil {
 			return mf, s, i + 1
 		}
 	}
 	return nil, nil, len(c.subtables)
+}
+
+// lookupBatch looks up the keys of the batch whose bit is set in todo
+// (OVS's dpcls_lookup): subtable by subtable in rank order, each probed
+// for every key still unmatched, so a subtable's setup is paid once per
+// batch and the probes of different keys overlap. Hits go to found and
+// clear their bit; it returns the bits left, and counts hits per subtable
+// in subHits and the subtables searched per hit in lookups.
+func (c *classifier) lookupBatch(keys *[batchKeys]flow.Key, todo uint32, found *[batchKeys]*megaflow,
+	ft *flowTable, subHits []uint64, lookups *uint64) uint32 {
+	for r, s := range c.subtables {
+		var hits int
+		todo, hits = s.lookupBatch(keys, todo, found, ft)
+		if hits > 0 {
+			*lookups += uint64(hits * (r + 1))
+			subHits[s.id] += uint64(hits)
+		}
+		if todo == 0 {
+			break
+		}
+	}
+	return todo
 }
 
 // classifierBuilder is the control side's mutable classifier of one port.
@@ -80,9 +102,8 @@ func (b *classifierBuilder) remove(s *subtable, mf *megaflow) (uint32, bool) {
 // find returns the megaflow matching k in any subtable (used to detect a
 // megaflow another PMD installed meanwhile).
 func (b *classifierBuilder) find(k *flow.Key, ft *flowTable) *megaflow {
-	var scratch [flow.KeyWords]uint64
 	for _, s := range b.order {
-		if mf := s.lookup(k, ft, &scratch); mf != nil {
+		if mf := s.lookup(k, ft); mf != nil {
 			return mf
 		}
 	}

@@ -73,9 +73,7 @@ func (x *executor) execute(snap *snapshot, pkts []*packet.Buffer, keys []*flow.K
 		case odp.OpOutput:
 			last := ai == len(acts)-1
 			clone := !last && modifiesPacket(acts[ai+1:])
-			for _, p := range pkts {
-				x.output(snap, a.Arg, p, clone)
-			}
+			x.output(snap, a.Arg, pkts, clone)
 		case odp.OpUserspace:
 			for i, p := range pkts {
 				x.dp.up.Userspace(p, keys[i], a)
@@ -118,38 +116,67 @@ func modifiesPacket(acts odp.Actions) bool {
 	return false
 }
 
-// output queues p on port's tx batch; clone copies its bytes first.
-func (x *executor) output(snap *snapshot, port uint32, p *packet.Buffer, clone bool) {
+// output queues pkts on port's tx batch; clone copies their bytes first.
+func (x *executor) output(snap *snapshot, port uint32, pkts []*packet.Buffer, clone bool) {
 	if snap.port(port) == nil {
-		x.drops.NoPort++
+		x.drops.NoPort += uint64(len(pkts))
 		return
 	}
 	tb := x.txBatch(port)
+	if clone {
+		for _, p := range pkts {
+			x.outputCopy(snap, port, tb, p)
+		}
+		return
+	}
+	for len(pkts) > 0 {
+		n := tb.Len()
+		if n == packet.BatchSize {
+			x.flushPort(snap, port)
+			n = 0
+		}
+		if n == 0 {
+			x.pending = append(x.pending, port)
+		}
+		chunk := pkts[:min(len(pkts), packet.BatchSize-n)]
+		pkts = pkts[len(chunk):]
+		for _, p := range chunk {
+			// The descriptor, not the bytes: they stay valid until the
+			// flush (see executor).
+			s := tb.Slot(n)
+			n++
+			*s = *p
+			s.Flags &^= packet.Copied
+			if p.TruncLen != 0 {
+				s.SetLen(odp.OutputLen(p))
+				s.TruncLen = 0
+				p.TruncLen = 0
+			}
+			tb.Add(s)
+		}
+	}
+}
+
+// outputCopy queues a copy of p's bytes on port's tx batch tb.
+func (x *executor) outputCopy(snap *snapshot, port uint32, tb *packet.Batch, p *packet.Buffer) {
 	if tb.Len() == packet.BatchSize {
 		x.flushPort(snap, port)
 	}
-	n := odp.OutputLen(p)
 	s := tb.Slot(tb.Len())
-	if clone {
-		if err := x.pool.Get(s); err != nil {
-			x.drops.PoolEmpty++
-			return
-		}
-		s.SetLen(n)
-		copy(s.Data(), p.Data())
-		s.InPort, s.Hash = p.InPort, p.Hash
-		x.toFree = append(x.toFree, *s)
-		s.Flags = 0
-	} else {
-		*s = *p
-		s.Flags &^= packet.Copied
-		s.SetLen(n)
+	if err := x.pool.Get(s); err != nil {
+		x.drops.PoolEmpty++
+		return
 	}
-	s.TruncLen = 0
-	p.TruncLen = 0
 	if tb.Len() == 0 {
 		x.pending = append(x.pending, port)
 	}
+	s.SetLen(odp.OutputLen(p))
+	copy(s.Data(), p.Data())
+	s.InPort, s.Hash = p.InPort, p.Hash
+	x.toFree = append(x.toFree, *s)
+	s.Flags = 0
+	s.TruncLen = 0
+	p.TruncLen = 0
 	tb.Add(s)
 }
 

@@ -110,6 +110,7 @@ func (dp *Datapath) publishLocked() {
 		flows:  c.flows.publish(),
 		cls:    make(map[uint32]*classifier, len(c.cls)),
 		meters: make(map[uint32]*odp.Meter, len(c.meters)),
+		subIDs: c.nextSubID,
 	}
 	for port, cb := range c.cls {
 		if !cb.changed && old != nil && old.cls[port] != nil {

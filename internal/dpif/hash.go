@@ -39,61 +39,38 @@ func finish(h uint64) uint32 {
 	return uint32(h)
 }
 
-// hashMasked hashes the n masked words in w.
-func hashMasked(w *[flow.KeyWords]uint64, n int) uint32 {
-	h := uint64(n)
-	i := 0
-	for ; i+1 < n; i += 2 {
-		h += mix(w[i]^hashSecrets[i], w[i+1]^hashSecrets[i+1])
-	}
-	if i < n {
-		h += mix(w[i]^hashSecrets[i], hashSecrets[flow.KeyWords])
-	}
-	return finish(h)
-}
+// Key words the EMC hash reads. Only their position matters for speed: the
+// EMC compares whole keys, so a field left out of the hash (or a layout
+// change that moves one) only makes flows that differ in it share buckets.
+// The simple words (flow.SimpleWordEth0...) come first: for a simple key
+// the others are zero, and emc.lookupBatch hashes the simple words alone.
+const (
+	wInPort = flow.InPortWord
+	wEth0   = flow.SimpleWordEth0 // EthDst, EthSrc[:2]
+	wEth1   = flow.SimpleWordEth1 // EthSrc[2:], EthType
+	wNw     = flow.SimpleWordNw   // NwSrc, NwDst
+	wProto  = flow.SimpleWordProto
+	wTp     = flow.SimpleWordTp // TpSrc, TpDst
+	wVLAN   = int(unsafe.Offsetof(flow.Key{}.VLANs) / 8)
+	wMPLS   = int(unsafe.Offsetof(flow.Key{}.MPLS) / 8)
+	wV6Src  = int(unsafe.Offsetof(flow.Key{}.IPv6Src) / 8)
+	wV6Dst  = int(unsafe.Offsetof(flow.Key{}.IPv6Dst) / 8)
+)
 
-// emcWords are the key words the EMC hashes: those that tell flows apart in
-// real traffic (port, addresses, ethertype and tags, protocol and ports).
-// The EMC compares whole keys, so flows differing only elsewhere (registers,
-// tunnel metadata) merely share a bucket.
-var emcWords = func() []uint8 {
-	var k flow.Key
-	base := uintptr(unsafe.Pointer(&k))
-	var seen [flow.KeyWords]bool
-	var ws []uint8
-	add := func(p unsafe.Pointer, size uintptr) {
-		off := uintptr(p) - base
-		for b := off / 8; b <= (off+size-1)/8; b++ {
-			if !seen[b] {
-				seen[b] = true
-				ws = append(ws, uint8(b))
-			}
-		}
-	}
-	add(unsafe.Pointer(&k.InPort), unsafe.Sizeof(k.InPort))
-	add(unsafe.Pointer(&k.TunID), unsafe.Sizeof(k.TunID))
-	add(unsafe.Pointer(&k.EthDst), unsafe.Sizeof(k.EthDst)+unsafe.Sizeof(k.EthSrc))
-	add(unsafe.Pointer(&k.EthType), unsafe.Sizeof(k.EthType))
-	add(unsafe.Pointer(&k.VLANs), unsafe.Sizeof(k.VLANs))
-	add(unsafe.Pointer(&k.MPLS), unsafe.Sizeof(k.MPLS))
-	add(unsafe.Pointer(&k.NwSrc), unsafe.Sizeof(k.NwSrc)+unsafe.Sizeof(k.NwDst))
-	add(unsafe.Pointer(&k.IPv6Src), unsafe.Sizeof(k.IPv6Src)+unsafe.Sizeof(k.IPv6Dst))
-	add(unsafe.Pointer(&k.NwProto), 1)
-	add(unsafe.Pointer(&k.TpSrc), unsafe.Sizeof(k.TpSrc)+unsafe.Sizeof(k.TpDst))
-	return ws
-}()
-
-// emcHash hashes the words of k that emcWords lists.
+// emcHash hashes the words of k that tell flows apart in real traffic: the
+// in_port, MAC addresses, ethertype and tags, IPv4 or IPv6 addresses,
+// protocol and ports (OVS hashes the 5-tuple or takes the NIC's RSS hash).
+// They are folded into two words and mixed by one multiply: about 25
+// instructions, inlined into the EMC's lookup loop.
 func emcHash(k *flow.Key) uint32 {
 	w := k.Words()
-	ws := emcWords
-	h := uint64(len(ws))
-	i := 0
-	for ; i+1 < len(ws); i += 2 {
-		h += mix(w[ws[i]]^hashSecrets[i], w[ws[i+1]]^hashSecrets[i+1])
-	}
-	if i < len(ws) {
-		h += mix(w[ws[i]]^hashSecrets[i], hashSecrets[flow.KeyWords])
-	}
-	return finish(h)
+	a := w[wInPort] ^ w[wNw] ^ w[wVLAN] ^ w[wMPLS] ^ w[wV6Src] ^ w[wV6Dst]
+	b := w[wTp] ^ w[wEth0] ^ w[wEth1] ^ w[wProto] ^ w[wV6Src+1] ^ w[wV6Dst+1]
+	return finish(mix(a^emcSeedA, b^emcSeedB))
 }
+
+// Arbitrary odd constants.
+const (
+	emcSeedA = 0x2d358dccaa6c78a5
+	emcSeedB = 0x8bb84b93962eacc9
+)

@@ -32,8 +32,7 @@ type pmd struct {
 	polls atomic.Pointer[[]pollEntry]
 	rx    *packet.Batch
 
-	keys    [packet.BatchSize]flow.Key
-	scratch [flow.KeyWords]uint64
+	keys [batchKeys]flow.Key
 	batchState
 
 	upcall       Upcall

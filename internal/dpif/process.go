@@ -1,122 +1,167 @@
 package dpif
 
 import (
+	"math/bits"
+
 	"github.com/govs/govs/internal/flow"
 	"github.com/govs/govs/internal/packet"
 )
 
-// Receive flow, per batch of up to 32 packets from one rx queue:
+// Receive flow, per batch of up to 32 packets from one rx queue, each
+// stage a loop over the batch (OVS's dp_netdev_input__):
 //
 //  1. parse each packet into p.keys[i] (flow.Parse);
-//  2. look it up in the EMC, then in the in_port's dpcls; a dpcls hit may
-//     be inserted into the EMC;
-//  3. a miss goes to the slow path (miss.go), which may install a
-//     megaflow;
-//  4. packets are grouped by megaflow in arrival order (OVS's
-//     packet_batch_per_flow), each group's statistics are counted once and
-//     its actions run on the whole group.
+//  2. look each key up in the EMC (emcLookups); the misses are a bitmap;
+//  3. look the misses up in the in_port's dpcls, subtable by subtable
+//     (classifier.lookupBatch); a dpcls hit may be inserted into the EMC;
+//  4. send what is left to the slow path (miss.go), which may install
+//     megaflows;
+//  5. group the packets by megaflow in arrival order (OVS's
+//     packet_batch_per_flow), count each group's statistics once and run
+//     its actions on the whole group.
+//
+// Counters are kept in locals and added to the PMD's once per batch.
 
-// batchState groups one batch's packets by megaflow.
+// batchKeys is the number of keys of a batch; lookups track a batch's
+// packets in a uint32 bitmap.
+const batchKeys = packet.BatchSize
+
+var _ [32 - batchKeys]struct{} // the bitmaps are uint32
+
+// batchState is one batch's lookup results and grouping by megaflow.
 type batchState struct {
-	groups  [packet.BatchSize]pktGroup
+	found  [batchKeys]*megaflow // megaflow of packet i; nil: dropped or executed
+	hashes [batchKeys]uint32    // EMC hash of packet i
+
+	groups  [batchKeys]pktGroup
 	ngroups int
 	groupOf []uint8 // by megaflow id: group index + 1, 0 when not grouped
 
-	gpkts [packet.BatchSize]*packet.Buffer
-	gkeys [packet.BatchSize]*flow.Key
+	gpkts [batchKeys]*packet.Buffer
+	gkeys [batchKeys]*flow.Key
 }
 
 type pktGroup struct {
 	mf  *megaflow
 	n   int
-	idx [packet.BatchSize]uint8 // packet indexes in the batch
+	idx [batchKeys]uint8 // packet indexes in the batch
 }
 
 // processBatch runs one received batch from port inPort through the
 // datapath.
 func (p *pmd) processBatch(snap *snapshot, inPort uint32, b *packet.Batch) {
-	cls := snap.classifier(inPort)
-	useEMC := p.emc.invProb != 0
-	p.ctr.packets += uint64(len(b.Pkts))
-	for i, pkt := range b.Pkts {
+	pkts := b.Pkts
+	if len(pkts) == 0 {
+		return
+	}
+	pkts = pkts[:min(len(pkts), batchKeys)]
+	n := len(pkts)
+	for _, pkt := range pkts {
 		pkt.InPort = inPort
-		k := &p.keys[i]
-		flow.Parse(pkt, k)
-		var mf *megaflow
-		var h uint32
-		if useEMC {
-			h = emcHash(k)
-			mf = p.emc.lookup(k, h, &snap.flows)
-		}
-		if mf != nil {
-			p.ctr.emcHits++
-		} else if cls != nil {
-			var sub *subtable
-			var n int
-			mf, sub, n = cls.lookup(k, &snap.flows, &p.scratch)
-			if mf != nil {
-				p.ctr.megaflowHits++
-				p.ctr.subtableLookups += uint64(n)
-				p.countSubtableHit(sub.id)
-				if useEMC {
-					p.emc.maybeInsert(k, h, mf)
+	}
+	keys := &p.keys
+	simple := flow.ParseBatch(pkts, keys[:])
+
+	all := ^uint32(0) >> (batchKeys - n)
+	todo := all
+	useEMC := p.emc.invProb != 0
+	if useEMC {
+		todo = p.emc.lookupBatch(keys, n, simple, &snap.flows, &p.found, &p.hashes)
+	}
+	var megaflowHits, lookups uint64
+	if todo != 0 {
+		if cls := snap.classifier(inPort); cls != nil {
+			p.sizeSubHits(snap)
+			left := cls.lookupBatch(keys, todo, &p.found, &snap.flows, p.subHits, &lookups)
+			hit := todo &^ left
+			megaflowHits = uint64(popcount(hit))
+			if useEMC {
+				for m := hit; m != 0; m &= m - 1 {
+					i := trailingZeros(m)
+					p.emc.maybeInsert(&keys[i], p.hashes[i], p.found[i])
 				}
 			}
+			todo = left
 		}
-		if mf == nil {
-			if mf = p.miss(snap, inPort, pkt, k); mf == nil {
-				continue
-			}
-		}
-		p.group(mf, i)
 	}
-	p.executeGroups(snap, b)
+	p.ctr.packets += uint64(n)
+	p.ctr.emcHits += uint64(popcount(all&^todo)) - megaflowHits
+	p.ctr.megaflowHits += megaflowHits
+	p.ctr.subtableLookups += lookups
+	for m := todo; m != 0; m &= m - 1 {
+		i := trailingZeros(m)
+		p.found[i] = p.miss(snap, inPort, pkts[i], &keys[i])
+	}
+
+	// Group by megaflow, in arrival order.
+	p.sizeGroupOf(snap)
+	for i := range n {
+		mf := p.found[i&(batchKeys-1)]
+		if mf == nil {
+			continue
+		}
+		if int(mf.id) >= len(p.groupOf) {
+			p.growGroupOf(mf.id)
+		}
+		g := p.groupOf[mf.id]
+		if g == 0 || p.groups[(g-1)&(batchKeys-1)].mf != mf {
+			// A replaced megaflow keeps its id: a new group for the
+			// new one.
+			p.ngroups++
+			g = uint8(p.ngroups)
+			p.groupOf[mf.id] = g
+			grp := &p.groups[(g-1)&(batchKeys-1)]
+			grp.mf, grp.n = mf, 0
+		}
+		grp := &p.groups[(g-1)&(batchKeys-1)]
+		grp.idx[grp.n&(batchKeys-1)] = uint8(i)
+		grp.n++
+	}
+	p.executeGroups(snap, pkts)
+	clear(p.found[:n])
 	if p.ninstalled > 0 {
 		p.ninstalled = 0
 		p.dp.publish()
 	}
 }
 
-func (p *pmd) countSubtableHit(id uint32) {
-	if int(id) >= len(p.subHits) {
-		p.subHits = append(p.subHits, make([]uint64, int(id)+1-len(p.subHits))...)
+// sizeSubHits makes p.subHits cover every subtable id of snap.
+func (p *pmd) sizeSubHits(snap *snapshot) {
+	if n := int(snap.subIDs); len(p.subHits) < n {
+		p.subHits = append(p.subHits, make([]uint64, n-len(p.subHits))...)
 	}
-	p.subHits[id]++
 }
 
-func (p *pmd) group(mf *megaflow, i int) {
-	if int(mf.id) >= len(p.groupOf) {
-		p.groupOf = append(p.groupOf, make([]uint8, max(int(mf.id)+1, 2*len(p.groupOf))-len(p.groupOf))...)
+// sizeGroupOf makes p.groupOf cover every megaflow id of snap.
+func (p *pmd) sizeGroupOf(snap *snapshot) {
+	if n := len(snap.flows.chunks) * chunkSize; len(p.groupOf) < n {
+		p.growGroupOf(uint32(n - 1))
 	}
-	g := p.groupOf[mf.id]
-	if g == 0 || p.groups[g-1].mf != mf {
-		// A replaced megaflow keeps its id: a new group for the new one.
-		g = uint8(p.ngroups + 1)
-		p.groups[p.ngroups] = pktGroup{mf: mf}
-		p.ngroups++
-		p.groupOf[mf.id] = g
-	}
-	grp := &p.groups[g-1]
-	grp.idx[grp.n] = uint8(i)
-	grp.n++
+}
+
+// growGroupOf makes p.groupOf cover megaflow id (one this PMD installed
+// after snap was published).
+func (p *pmd) growGroupOf(id uint32) {
+	p.groupOf = append(p.groupOf, make([]uint8, max(int(id)+1, 2*len(p.groupOf))-len(p.groupOf))...)
 }
 
 // executeGroups counts and executes every group, then resets the grouping.
-func (p *pmd) executeGroups(snap *snapshot, b *packet.Batch) {
-	for gi := 0; gi < p.ngroups; gi++ {
-		g := &p.groups[gi]
+func (p *pmd) executeGroups(snap *snapshot, pkts []*packet.Buffer) {
+	for gi := range p.ngroups {
+		g := &p.groups[gi&(batchKeys-1)]
 		var bytes uint64
 		var flags uint16
-		for j := 0; j < g.n; j++ {
-			i := g.idx[j]
-			pkt := b.Pkts[i]
+		n := min(g.n, batchKeys)
+		for j, i := range g.idx[:n] {
+			pkt := pkts[i]
+			k := &p.keys[i&(batchKeys-1)]
 			bytes += uint64(pkt.Len)
-			flags |= p.keys[i].TCPFlags
+			flags |= k.TCPFlags
 			p.gpkts[j] = pkt
-			p.gkeys[j] = &p.keys[i]
+			p.gkeys[j] = k
 		}
-		p.account(g.mf, g.n, bytes, flags)
-		p.execute(snap, p.gpkts[:g.n], p.gkeys[:g.n], g.mf.actions)
+		p.account(g.mf, n, bytes, flags)
+		p.execute(snap, p.gpkts[:n], p.gkeys[:n], g.mf.actions)
 		p.groupOf[g.mf.id] = 0
 		g.mf = nil
 	}
@@ -142,3 +187,9 @@ func (p *pmd) account(mf *megaflow, n int, bytes uint64, flags uint16) {
 	fs.used = p.now
 	fs.tcpFlags |= flags
 }
+
+func popcount(m uint32) int { return bits.OnesCount32(m) }
+
+// trailingZeros returns the index of the lowest set bit of a non-zero
+// batch bitmap.
+func trailingZeros(m uint32) int { return bits.TrailingZeros32(m) & (batchKeys - 1) }

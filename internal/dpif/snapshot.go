@@ -18,6 +18,7 @@ type snapshot struct {
 	cls    map[uint32]*classifier // by in_port
 	ports  []*dpPort              // by odp port number; nil: none
 	meters map[uint32]*odp.Meter
+	subIDs uint32 // subtable ids are below this
 }
 
 func (s *snapshot) classifier(inPort uint32) *classifier { return s.cls[inPort] }

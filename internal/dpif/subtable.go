@@ -1,11 +1,24 @@
 package dpif
 
-import "github.com/govs/govs/internal/flow"
+import (
+	"math/bits"
+	"slices"
+
+	"github.com/govs/govs/internal/flow"
+)
 
 // subtable holds the megaflows of one in_port that share one mask (tuple
 // space search). It precomputes which key words its mask uses, so a lookup
-// masks and hashes only those, and keeps an open-addressed, linearly probed
-// table of (hash, id) pairs: pointer-free, so the GC never scans it.
+// masks, hashes and compares only those, and keeps an open-addressed,
+// linearly probed table whose entries hold the megaflow's masked words
+// inline: a lookup reads the key and the table, and the megaflow itself
+// only on a hit. The table is pointer-free, so the GC never scans it.
+//
+// An entry is 1+nw words: a header (hash<<32 | id+1, 0 when empty) and the
+// nw masked words. Entries live in chunks of chunkEntries, so that
+// publishing a change copies the chunks it touched and the chunk index,
+// not the whole table (with one subtable of 100k megaflows, copying it on
+// every install would make installing quadratic).
 //
 // The control side mutates a private subtable and publishes clones; a
 // published subtable is never modified.
@@ -15,21 +28,25 @@ type subtable struct {
 	nw    int                   // number of key words the mask uses
 	words [flow.KeyWords]uint8  // their indexes
 	maskw [flow.KeyWords]uint64 // their mask bits
-	slots []slot                // len is a power of two, at most half full
-	n     int                   // megaflows in slots
+
+	stride   int        // words per entry: 1 + nw
+	slotMask uint32     // number of entries - 1 (a power of two)
+	chunks   [][]uint64 // chunkEntries (or all, if fewer) entries each
+	n        int        // megaflows in the table, at most half the entries
+
+	// owned[c] (control side only): chunks[c] is not shared with a
+	// published clone, so it may be written in place.
+	owned []bool
 }
 
-// slot is one entry of a subtable: id1 is the megaflow id plus one (0 marks
-// an empty slot), hash the hash of its masked words.
-type slot struct {
-	hash uint32
-	id1  uint32
-}
-
-const minSlots = 8
+const (
+	minSlots          = 8
+	chunkEntriesShift = 7
+	chunkEntries      = 1 << chunkEntriesShift
+)
 
 func newSubtable(id uint32, m *flow.Mask) *subtable {
-	s := &subtable{id: id, mask: *m, slots: make([]slot, minSlots)}
+	s := &subtable{id: id, mask: *m}
 	for i, w := range m.Words() {
 		if w != 0 {
 			s.words[s.nw] = uint8(i)
@@ -37,74 +54,128 @@ func newSubtable(id uint32, m *flow.Mask) *subtable {
 			s.nw++
 		}
 	}
+	s.stride = 1 + s.nw
+	s.alloc(minSlots)
 	return s
 }
 
-// gather writes the masked words of k that s uses into m and hashes them.
-func (s *subtable) gather(k *flow.Key, m *[flow.KeyWords]uint64) uint32 {
-	kw := k.Words()
-	for i := 0; i < s.nw; i++ {
-		m[i] = kw[s.words[i]] & s.maskw[i]
+// alloc gives s an empty table of n entries, every chunk owned.
+func (s *subtable) alloc(n int) {
+	s.slotMask = uint32(n - 1)
+	per := min(n, chunkEntries)
+	s.chunks = make([][]uint64, n/per)
+	s.owned = make([]bool, len(s.chunks))
+	for c := range s.chunks {
+		s.chunks[c] = make([]uint64, per*s.stride)
+		s.owned[c] = true
 	}
-	return hashMasked(m, s.nw)
 }
 
-// matches reports whether megaflow mf's key equals the gathered words m.
-func (s *subtable) matches(mf *megaflow, m *[flow.KeyWords]uint64) bool {
-	fw := mf.key.Words()
-	for i := 0; i < s.nw; i++ {
-		if fw[s.words[i]] != m[i] {
+// hash hashes the words of kw that s's mask uses, masked.
+func (s *subtable) hash(kw *[flow.KeyWords]uint64) uint32 {
+	ws := s.words[:s.nw:s.nw]
+	ms := s.maskw[:len(ws):len(ws)]
+	h := uint64(len(ws))
+	j := 0
+	for ; j+1 < len(ws); j += 2 {
+		h += mix(kw[ws[j]]&ms[j]^hashSecrets[j], kw[ws[j+1]]&ms[j+1]^hashSecrets[j+1])
+	}
+	if j < len(ws) {
+		h += mix(kw[ws[j]]&ms[j]^hashSecrets[j], hashSecrets[flow.KeyWords])
+	}
+	return finish(h)
+}
+
+// entry returns entry i of the table.
+func (s *subtable) entry(i uint32) []uint64 {
+	c := s.chunks[i>>chunkEntriesShift]
+	off := int(i&(chunkEntries-1)) * s.stride
+	return c[off : off+s.stride : off+s.stride]
+}
+
+// matches reports whether the masked words of kw equal those of entry e.
+func (s *subtable) matches(kw *[flow.KeyWords]uint64, e []uint64) bool {
+	ws := s.words[:s.nw:s.nw]
+	ms := s.maskw[:len(ws):len(ws)]
+	ev := e[1:]
+	ev = ev[:len(ws)]
+	for j, w := range ws {
+		if kw[w]&ms[j] != ev[j] {
 			return false
 		}
 	}
 	return true
 }
 
-// lookup returns the megaflow of s that matches k, or nil. scratch holds
-// the gathered words (passed in so the hot path does not zero a new array).
-func (s *subtable) lookup(k *flow.Key, ft *flowTable, scratch *[flow.KeyWords]uint64) *megaflow {
-	h := s.gather(k, scratch)
-	mask := uint32(len(s.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		sl := s.slots[i]
-		if sl.id1 == 0 {
-			return nil
+// find returns the id of the megaflow of s that matches kw, whose hash
+// is h, plus one; 0 when none does.
+func (s *subtable) find(kw *[flow.KeyWords]uint64, h uint32) uint32 {
+	for i := h & s.slotMask; ; i = (i + 1) & s.slotMask {
+		e := s.entry(i)
+		hdr := e[0]
+		if uint32(hdr) == 0 {
+			return 0
 		}
-		if sl.hash == h {
-			if mf := ft.get(sl.id1 - 1); mf != nil && s.matches(mf, scratch) {
-				return mf
-			}
+		if uint32(hdr>>32) == h && s.matches(kw, e) {
+			return uint32(hdr)
 		}
 	}
+}
+
+// lookup returns the megaflow of s that matches k, or nil.
+func (s *subtable) lookup(k *flow.Key, ft *flowTable) *megaflow {
+	kw := k.Words()
+	if id1 := s.find(kw, s.hash(kw)); id1 != 0 {
+		return ft.get(id1 - 1)
+	}
+	return nil
+}
+
+// own makes entry i's chunk writable and returns the entry.
+func (s *subtable) own(i uint32) []uint64 {
+	c := i >> chunkEntriesShift
+	if !s.owned[c] {
+		s.chunks[c] = slices.Clone(s.chunks[c])
+		s.owned[c] = true
+	}
+	return s.entry(i)
 }
 
 // insert adds megaflow mf (whose key is already masked). The caller has
 // checked that no megaflow with the same masked key is present.
 func (s *subtable) insert(mf *megaflow) {
-	if (s.n+1)*2 > len(s.slots) {
-		s.resize(len(s.slots) * 2)
+	if (s.n+1)*2 > int(s.slotMask)+1 {
+		s.resize(2 * (int(s.slotMask) + 1))
 	}
-	var m [flow.KeyWords]uint64
-	h := s.gather(&mf.key, &m)
-	s.put(slot{hash: h, id1: mf.id + 1})
+	kw := mf.key.Words()
+	h := s.hash(kw)
+	e := s.own(s.freeSlot(h))
+	e[0] = uint64(h)<<32 | uint64(mf.id+1)
+	for j := range s.nw {
+		e[1+j] = kw[s.words[j]] & s.maskw[j]
+	}
 	s.n++
 }
 
-func (s *subtable) put(e slot) {
-	mask := uint32(len(s.slots) - 1)
-	i := e.hash & mask
-	for s.slots[i].id1 != 0 {
-		i = (i + 1) & mask
+// freeSlot returns the first empty entry on h's probe sequence.
+func (s *subtable) freeSlot(h uint32) uint32 {
+	i := h & s.slotMask
+	for s.entry(i)[0] != 0 {
+		i = (i + 1) & s.slotMask
 	}
-	s.slots[i] = e
+	return i
 }
 
 func (s *subtable) resize(n int) {
-	old := s.slots
-	s.slots = make([]slot, n)
-	for _, e := range old {
-		if e.id1 != 0 {
-			s.put(e)
+	old, oldN := s.chunks, int(s.slotMask)+1
+	per := min(oldN, chunkEntries)
+	s.alloc(n)
+	for i := range oldN {
+		c := old[i/per]
+		off := (i % per) * s.stride
+		e := c[off : off+s.stride]
+		if uint32(e[0]) != 0 {
+			copy(s.entry(s.freeSlot(uint32(e[0]>>32))), e)
 		}
 	}
 }
@@ -112,40 +183,66 @@ func (s *subtable) resize(n int) {
 // remove deletes the megaflow with id from s, given its masked key, by
 // backward-shift deletion (no tombstones, so probe lengths stay short).
 func (s *subtable) remove(key *flow.Key, id uint32) bool {
-	var m [flow.KeyWords]uint64
-	h := s.gather(key, &m)
-	mask := uint32(len(s.slots) - 1)
-	i := h & mask
+	m := s.slotMask
+	i := s.hash(key.Words()) & m
 	for {
-		e := s.slots[i]
-		if e.id1 == 0 {
+		hdr := s.entry(i)[0]
+		if uint32(hdr) == 0 {
 			return false
 		}
-		if e.id1 == id+1 {
+		if uint32(hdr) == id+1 {
 			break
 		}
-		i = (i + 1) & mask
+		i = (i + 1) & m
 	}
-	for j := (i + 1) & mask; s.slots[j].id1 != 0; j = (j + 1) & mask {
-		home := s.slots[j].hash & mask
-		// Move slot j back to the hole at i unless its home lies
+	for j := (i + 1) & m; ; j = (j + 1) & m {
+		e := s.entry(j)
+		if uint32(e[0]) == 0 {
+			break
+		}
+		home := uint32(e[0]>>32) & m
+		// Move entry j back to the hole at i unless its home lies
 		// cyclically in (i, j].
-		if (j-home)&mask >= (j-i)&mask {
-			s.slots[i] = s.slots[j]
+		if (j-home)&m >= (j-i)&m {
+			copy(s.own(i), e)
 			i = j
 		}
 	}
-	s.slots[i] = slot{}
+	clear(s.own(i))
 	s.n--
-	if s.n*8 < len(s.slots) && len(s.slots) > minSlots {
-		s.resize(len(s.slots) / 2)
+	if s.n*8 < int(m)+1 && int(m)+1 > minSlots {
+		s.resize((int(m) + 1) / 2)
 	}
 	return true
 }
 
-// clone returns a copy that shares nothing mutable with s.
+// clone returns a copy to publish. It shares the chunks with s, which
+// copies a chunk before it next writes to it.
 func (s *subtable) clone() *subtable {
 	c := *s
-	c.slots = append([]slot(nil), s.slots...)
+	c.chunks = slices.Clone(s.chunks)
+	c.owned = nil
+	clear(s.owned)
 	return &c
+}
+
+// lookupBatch looks up, in s, the keys of the batch whose bit is set in
+// todo; for each hit it stores the megaflow in found and clears the bit.
+// It returns the bits left and the number of hits.
+func (s *subtable) lookupBatch(keys *[batchKeys]flow.Key, todo uint32, found *[batchKeys]*megaflow, ft *flowTable) (uint32, int) {
+	hits := 0
+	for m := todo; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros32(m) & (batchKeys - 1)
+		kw := keys[i].Words()
+		id1 := s.find(kw, s.hash(kw))
+		if id1 == 0 {
+			continue
+		}
+		if mf := ft.get(id1 - 1); mf != nil {
+			found[i] = mf
+			todo &^= 1 << i
+			hits++
+		}
+	}
+	return todo, hits
 }

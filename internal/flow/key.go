@@ -161,6 +161,36 @@ type Mask = Key
 // KeyWords is the size of a Key in 64-bit words.
 const KeyWords = int(unsafe.Sizeof(Key{}) / 8)
 
+// Where Parse writes. Parse sets InPort, which lies in word InPortWord
+// (with RecircID), and the packet's header fields, which all lie in words
+// ParsedWordsStart to KeyWords-1 (NwFrag is the first of them); every other
+// word holds pipeline metadata, which Parse zeroes. A cache of keys fresh
+// from Parse (the datapath's EMC) compares only these words.
+const (
+	InPortWord       = int(unsafe.Offsetof(Key{}.InPort) / 8)
+	ParsedWordsStart = int(unsafe.Offsetof(Key{}.NwFrag) / 8)
+)
+
+// ParsedWords is the number of words from ParsedWordsStart to the end.
+const ParsedWords = KeyWords - ParsedWordsStart
+
+// Parsed views the words of k from ParsedWordsStart on. The view aliases k.
+func (k *Key) Parsed() *[ParsedWords]uint64 {
+	return (*[ParsedWords]uint64)(unsafe.Add(unsafe.Pointer(k), ParsedWordsStart*8))
+}
+
+// OnlyParsed reports whether every word of k outside InPortWord and the
+// parsed words is zero, as in a key fresh from Parse.
+func (k *Key) OnlyParsed() bool {
+	w := k.Words()
+	for i := range ParsedWordsStart {
+		if i != InPortWord && w[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Words views k as an array of 64-bit words. The view aliases k.
 func (k *Key) Words() *[KeyWords]uint64 {
 	return (*[KeyWords]uint64)(unsafe.Pointer(k))

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/govs/govs/internal/packet"
@@ -105,6 +106,59 @@ func TestParseSetsBufferOffsetsAndInPort(t *testing.T) {
 	}
 }
 
+// TestParseWritesOnlyParsedWords checks the promise of ParsedWordsStart:
+// Parse writes InPort and words from ParsedWordsStart on, nothing else.
+func TestParseWritesOnlyParsedWords(t *testing.T) {
+	for name, pkt := range seedPackets() {
+		var b packet.Buffer
+		b.Reset(pkt, 0, len(pkt))
+		b.InPort = 5
+		var k Key
+		for i := range k.Words() {
+			k.Words()[i] = ^uint64(0)
+		}
+		Parse(&b, &k)
+		if !k.OnlyParsed() || k.InPort != 5 {
+			t.Errorf("%s: Parse left metadata outside the parsed words: %+v", name, k)
+		}
+		var p Key
+		*p.Parsed() = *k.Parsed()
+		p.InPort = k.InPort
+		if !p.Equal(&k) {
+			t.Errorf("%s: the parsed words and InPort do not make up the key", name)
+		}
+	}
+}
+
+func TestParseBatchMatchesParse(t *testing.T) {
+	var pkts []*packet.Buffer
+	for _, pkt := range seedPackets() {
+		b := &packet.Buffer{}
+		b.Reset(pkt, 0, len(pkt))
+		b.InPort = uint32(len(pkts))
+		pkts = append(pkts, b)
+	}
+	keys := make([]Key, len(pkts)+1)
+	keys[len(pkts)].Metadata = 9 // beyond the batch: untouched
+	simple := ParseBatch(pkts, keys)
+	for i, b := range pkts {
+		var want Key
+		c := *b
+		Parse(&c, &want)
+		if !keys[i].Equal(&want) || b.L3Off != c.L3Off || b.L4Off != c.L4Off {
+			t.Errorf("packet %d: ParseBatch differs from Parse:%s", i, keyDiff(&keys[i], &want))
+		}
+		isTCPUDP4 := want.EthType == ethIPv4 && want.VLANs[0].TCI == 0 && (want.NwProto == protoTCP || want.NwProto == protoUDP) &&
+			want.NwFrag == 0 && b.L4Off == ethHeaderLen+ipv4MinLen
+		if got := simple&(1<<i) != 0; got != isTCPUDP4 {
+			t.Errorf("packet %d (%+v): simple %v, want %v", i, want, got, isTCPUDP4)
+		}
+	}
+	if keys[len(pkts)].Metadata != 9 {
+		t.Error("ParseBatch wrote past the batch")
+	}
+}
+
 func TestParseAllocs(t *testing.T) {
 	pkts := seedPackets()
 	var b packet.Buffer
@@ -131,6 +185,8 @@ func FuzzParse(f *testing.F) {
 		if l3b, l4b := ParseBytes(data, &again); l3b != l3 || l4b != l4 || !again.Equal(&k) {
 			t.Errorf("second parse differs:%s", keyDiff(&again, &k))
 		}
+		checkFastPath(t, data)
+		checkSimple(t, data)
 	})
 }
 
@@ -146,5 +202,79 @@ func BenchmarkParse(b *testing.B) {
 				Parse(&buf, &k)
 			}
 		})
+	}
+}
+
+// checkFastPath checks that ParseBytes (which tries parseFast first) and
+// parseGeneral alone agree on data.
+func checkFastPath(t *testing.T, data []byte) {
+	t.Helper()
+	var fast, gen Key
+	l3, l4 := ParseBytes(data, &fast)
+	l3g, l4g := parseGeneral(data, &gen)
+	if l3 != l3g || l4 != l4g || !fast.Equal(&gen) {
+		t.Errorf("% x: offsets %d,%d, general path %d,%d:%s", data, l3, l4, l3g, l4g, keyDiff(&fast, &gen))
+	}
+}
+
+// checkSimple checks that a key ParseBatch calls simple has nothing
+// outside InPort and the SimpleWords.
+func checkSimple(t *testing.T, data []byte) {
+	t.Helper()
+	var b packet.Buffer
+	b.Reset(data, 0, len(data))
+	b.InPort = 3
+	keys := make([]Key, 1)
+	if ParseBatch([]*packet.Buffer{&b}, keys) == 0 {
+		return
+	}
+	for i, w := range keys[0].Words() {
+		switch i {
+		case InPortWord, SimpleWordEth0, SimpleWordEth1, SimpleWordNw, SimpleWordProto, SimpleWordFlags, SimpleWordTp:
+		default:
+			if w != 0 {
+				t.Errorf("% x: simple key has word %d = %#x", data, i, w)
+			}
+		}
+	}
+}
+
+// TestParseFastPathMatchesGeneral mutates the header bytes the fast path
+// tests (ethertype, IHL, total length, fragment word, protocol) and the
+// frame length of TCP and UDP frames: the fast path must give exactly what
+// the general path gives, whether it takes the frame or not.
+func TestParseFastPathMatchesGeneral(t *testing.T) {
+	bases := [][]byte{
+		seedPackets()["tcp4"],
+		eth(ethIPv4, ipv4(protoUDP, 0x0a000001, 0xc0a80102, ipv4Opts{tos: 0xb8, ttl: 9}, udp(53, 4444))),
+		eth(ethIPv4, ipv4(protoTCP, 1, 2, ipv4Opts{ttl: 1}, tcp(1, 2, 0x0fff))),
+		append(eth(ethIPv4, ipv4(protoUDP, 1, 2, ipv4Opts{}, udp(1, 2))), make([]byte, 18)...), // padded
+	}
+	interesting := []int{12, 13, 14, 16, 17, 20, 21, 23, 46, 47}
+	values := []byte{0, 1, 2, 4, 5, 6, 8, 0x11, 0x14, 0x1c, 0x20, 0x28, 0x3f, 0x40, 0x45, 0x46, 0x80, 0x84, 0x86, 0xdd, 0xff}
+	r := rand.New(rand.NewPCG(7, 9))
+	n := 0
+	for _, base := range bases {
+		for range 4000 {
+			d := append([]byte(nil), base...)
+			for range 1 + r.IntN(3) {
+				if i := interesting[r.IntN(len(interesting))]; i < len(d) {
+					d[i] = values[r.IntN(len(values))]
+				}
+			}
+			if r.IntN(2) == 0 {
+				d = d[:len(d)-r.IntN(min(len(d), 30))]
+			}
+			var k Key
+			if l3, l4 := ParseBytes(d, &k); l3 == ethHeaderLen && l4 == ethHeaderLen+ipv4MinLen &&
+				(k.NwProto == protoTCP || k.NwProto == protoUDP) {
+				n++ // the fast path's kind of frame
+			}
+			checkFastPath(t, d)
+			checkSimple(t, d)
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("fast path taken only %d times: the test does not exercise it", n)
 	}
 }

@@ -1,0 +1,237 @@
+package dpif
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/govs/govs/internal/flow"
+	"github.com/govs/govs/internal/packet"
+)
+
+// parsedBatch parses frames (at most a batch) as processBatch does.
+func parsedBatch(t *testing.T, frames [][]byte, inPort uint32) (*[batchKeys]flow.Key, uint32) {
+	t.Helper()
+	var keys [batchKeys]flow.Key
+	pkts := make([]*packet.Buffer, len(frames))
+	for i, f := range frames {
+		pkts[i] = &packet.Buffer{}
+		pkts[i].Reset(f, 0, len(f))
+		pkts[i].InPort = inPort
+	}
+	return &keys, flow.ParseBatch(pkts, keys[:])
+}
+
+// vlanFrame is udpFrame with an 802.1Q tag: not a simple key.
+func vlanFrame(dstIP uint32, sport, dport uint16) []byte {
+	f := udpFrame(dstIP, sport, dport)
+	return append(append(append([]byte(nil), f[:12]...), 0x81, 0x00, 0x00, 0x05), f[12:]...)
+}
+
+// TestEMCLookupBatchMatchesLookup checks the batch lookup (with its inlined
+// hash and simple-key compare) against the plain per-key lookup, for simple
+// and other keys, hits and misses.
+func TestEMCLookupBatchMatchesLookup(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	e := newEMC(256, 1)
+	ft := flowTableBuilder{chunkFresh: map[uint32]bool{}}
+	hits := 0
+	for round := range 50 {
+		var frames [][]byte
+		for range batchKeys {
+			dst, sport := 0x0a000000+uint32(r.IntN(64)), uint16(r.IntN(4))
+			if r.IntN(4) == 0 {
+				frames = append(frames, vlanFrame(dst, sport, 80))
+			} else {
+				frames = append(frames, udpFrame(dst, sport, 80))
+			}
+		}
+		keys, simple := parsedBatch(t, frames, uint32(1+round%2))
+		if simple == 0 || simple == ^uint32(0) {
+			t.Fatalf("simple = %#x: want a mix", simple)
+		}
+		// Insert about half the keys, each under its own megaflow.
+		for i := range batchKeys {
+			if r.IntN(2) == 0 {
+				id := uint32(round*batchKeys + i)
+				mf := &megaflow{id: id, gen: 1}
+				ft.set(id, mf)
+				e.insert(&keys[i], emcHash(&keys[i]), mf)
+			}
+		}
+		tbl := ft.publish()
+		var found [batchKeys]*megaflow
+		var hashes [batchKeys]uint32
+		miss := e.lookupBatch(keys, batchKeys, simple, &tbl, &found, &hashes)
+		hits += batchKeys - popcount(miss)
+		for i := range batchKeys {
+			k := &keys[i]
+			if h := emcHash(k); hashes[i] != h {
+				t.Fatalf("key %d: batch hash %#x, emcHash %#x", i, hashes[i], h)
+			}
+			want := e.lookup(k, hashes[i], &tbl)
+			if found[i] != want || (miss&(1<<i) != 0) != (want == nil) {
+				t.Fatalf("round %d key %d (simple %v): batch found %v (miss %v), lookup %v",
+					round, i, simple&(1<<i) != 0, found[i], miss&(1<<i) != 0, want)
+			}
+		}
+	}
+	if hits < 200 {
+		t.Fatalf("only %d hits", hits)
+	}
+}
+
+// TestEMCSimpleKeyNeverMatchesOtherEntry: an entry for a key that is not
+// simple must not answer a simple key that agrees on the simple words.
+func TestEMCSimpleKeyNeverMatchesOtherEntry(t *testing.T) {
+	tagged, _ := parsedBatch(t, [][]byte{vlanFrame(0x0a000002, 1, 80)}, 1)
+	plain, simple := parsedBatch(t, [][]byte{udpFrame(0x0a000002, 1, 80)}, 1)
+	if simple != 1 {
+		t.Fatal("untagged UDP frame not simple")
+	}
+	k1, k2 := &tagged[0], &plain[0]
+	k1.VLANs = [flow.MaxVLANs]flow.VLAN{}
+	if !k1.Equal(k2) {
+		t.Fatal("keys differ beyond the VLAN")
+	}
+	tagged, _ = parsedBatch(t, [][]byte{vlanFrame(0x0a000002, 1, 80)}, 1)
+	k1 = &tagged[0]
+	e := newEMC(1, 1) // one entry: both keys land on it
+	mf := &megaflow{id: 0, gen: 1}
+	const h = 7
+	e.insert(k1, h, mf)
+	ent := &e.entries[0]
+	if !ent.holds(k1, h, false) || ent.holds(k2, h, true) || ent.holds(k2, h, false) {
+		t.Fatal("entry of the tagged key answers the untagged one")
+	}
+	w := k2.Words()
+	if ent.holdsSimple(h, w[flow.InPortWord], w[flow.SimpleWordEth0], w[flow.SimpleWordEth1], w[flow.SimpleWordNw],
+		w[flow.SimpleWordProto], w[flow.SimpleWordFlags], w[flow.SimpleWordTp]) {
+		t.Fatal("holdsSimple answers for an entry of a key that is not simple")
+	}
+}
+
+// TestClassifierLookupBatchMatchesLookup checks the batch dpcls lookup
+// against per-key lookups on random masks and keys, with its statistics.
+func TestClassifierLookupBatchMatchesLookup(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	b := newClassifierBuilder()
+	ft := flowTableBuilder{chunkFresh: map[uint32]bool{}}
+	var masks []flow.Mask
+	for range 8 {
+		masks = append(masks, randomMask(r))
+	}
+	nextSub := uint32(0)
+	newID := func() uint32 { nextSub++; return nextSub - 1 }
+	id := uint32(0)
+	for range 400 {
+		m := masks[r.IntN(len(masks))]
+		k := randomKey(r)
+		if b.find(&k, &ft.cur) != nil {
+			continue
+		}
+		mf := &megaflow{id: id, gen: 1, inPort: 1}
+		mf.key.MaskFrom(&k, &m)
+		b.insert(b.subtableFor(&m, newID), mf)
+		ft.set(id, mf)
+		id++
+	}
+	cls := b.publish()
+	tbl := ft.publish()
+	subHits := make([]uint64, nextSub)
+	var totalLookups, totalHits uint64
+	for range 200 {
+		var keys [batchKeys]flow.Key
+		for i := range keys {
+			keys[i] = randomKey(r)
+		}
+		todo := r.Uint32()
+		var found [batchKeys]*megaflow
+		var lookups uint64
+		left := cls.lookupBatch(&keys, todo, &found, &tbl, subHits, &lookups)
+		var wantLookups uint64
+		for i := range batchKeys {
+			if todo&(1<<i) == 0 {
+				if found[i] != nil || left&(1<<i) != 0 {
+					t.Fatalf("key %d not asked for but answered", i)
+				}
+				continue
+			}
+			want, _, n := cls.lookup(&keys[i], &tbl)
+			if found[i] != want || (left&(1<<i) != 0) != (want == nil) {
+				t.Fatalf("key %d: batch %v, lookup %v", i, found[i], want)
+			}
+			if want != nil {
+				wantLookups += uint64(n)
+				totalHits++
+			}
+		}
+		if lookups != wantLookups {
+			t.Fatalf("lookups %d, want %d", lookups, wantLookups)
+		}
+		totalLookups += lookups
+	}
+	var sum uint64
+	for _, h := range subHits {
+		sum += h
+	}
+	if sum != totalHits || totalHits < 500 {
+		t.Fatalf("subtable hits add up to %d, hits %d (want many)", sum, totalHits)
+	}
+}
+
+// TestSubtablePublishedCloneIsImmutable inserts into and removes from a
+// subtable after publishing clones of it: each clone keeps answering
+// exactly for the flows it was published with, across chunk copies and
+// resizes.
+func TestSubtablePublishedCloneIsImmutable(t *testing.T) {
+	m := flow.Mask{NwDst: ^uint32(0)}
+	s := newSubtable(0, &m)
+	ft := flowTableBuilder{chunkFresh: map[uint32]bool{}}
+	var flows []*megaflow
+	present := map[uint32]bool{}
+	type pub struct {
+		sub     *subtable
+		present map[uint32]bool
+	}
+	var pubs []pub
+	r := rand.New(rand.NewPCG(8, 9))
+	for step := range 3000 {
+		if len(flows) > 0 && r.IntN(3) == 0 {
+			mf := flows[r.IntN(len(flows))]
+			if present[mf.id] {
+				s.remove(&mf.key, mf.id)
+				delete(present, mf.id)
+			}
+		} else {
+			mf := &megaflow{id: uint32(len(flows)), gen: 1}
+			mf.key.NwDst = uint32(len(flows)) * 2654435761
+			s.insert(mf)
+			ft.set(mf.id, mf)
+			flows = append(flows, mf)
+			present[mf.id] = true
+		}
+		if step%97 == 0 {
+			p := pub{sub: s.clone(), present: map[uint32]bool{}}
+			for id := range present {
+				p.present[id] = true
+			}
+			pubs = append(pubs, p)
+		}
+	}
+	tbl := ft.publish()
+	for pi, p := range pubs {
+		n := 0
+		for _, mf := range flows {
+			got := p.sub.lookup(&mf.key, &tbl)
+			if p.present[mf.id] != (got == mf) {
+				t.Fatalf("publication %d, flow %d: present %v, lookup %v", pi, mf.id, p.present[mf.id], got)
+			}
+			if got != nil {
+				n++
+			}
+		}
+		if n != p.sub.n {
+			t.Fatalf("publication %d: %d flows found, n = %d", pi, n, p.sub.n)
+		}
+	}
+}
