@@ -3,6 +3,7 @@ package dpif
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -162,6 +163,7 @@ func (dp *Datapath) Start() error {
 
 func (dp *Datapath) startPMDsLocked() error {
 	dp.assignLocked()
+	reserveProcs(len(dp.pmds))
 	for _, p := range dp.pmds {
 		ready := make(chan error, 1)
 		go p.run(ready)
@@ -173,6 +175,19 @@ func (dp *Datapath) startPMDsLocked() error {
 		p.running = true
 	}
 	return nil
+}
+
+// reserveProcs makes GOMAXPROCS at least pmds+1. A PMD goroutine keeps its
+// P while it polls, so the control plane needs one more. The runtime sizes
+// GOMAXPROCS from the process's CPU affinity and cgroup quota: under
+// `taskset -c 0` (the non-PMD threads kept off the PMD's core, as OVS-DPDK
+// keeps its own with dpdk-lcore-mask) that is 1, and the PMD then shares
+// its only P with every other goroutine: in the PVP benchmark it ran 7 %
+// of the time and forwarded 0.16 instead of 5.4 Mpps.
+func reserveProcs(pmds int) {
+	if need := pmds + 1; runtime.GOMAXPROCS(0) < need {
+		runtime.GOMAXPROCS(need)
+	}
 }
 
 // Stop stops the revalidator and the PMDs; it returns when their
