@@ -248,7 +248,7 @@ func TestFlowModErrors(t *testing.T) {
 		{"unknown meter", func(fm *FlowMod) { fm.Meter = 4 }, ErrMeterModFailed, MeterModUnknownMeter},
 		{"set_field without prereq", func(fm *FlowMod) {
 			fm.Apply = []Action{{Type: ActSetField, Field: flow.FieldIPv4Src, Mask: [16]byte{0xff, 0xff, 0xff, 0xff}}}
-		}, ErrBadAction, BadActionBadSetArgument},
+		}, ErrBadAction, BadActionMatchInconsistent},
 		{"set_field read-only", func(fm *FlowMod) {
 			fm.Apply = []Action{{Type: ActSetField, Field: flow.FieldEthType}}
 		}, ErrBadAction, BadActionBadSetType},
@@ -283,7 +283,7 @@ func TestFlowModSetFieldFollowsActions(t *testing.T) {
 	}
 	fm.Priority = 1
 	fm.Apply = fm.Apply[1:]
-	fmWantErr(t, b.FlowMod(fm), ErrBadAction, BadActionBadSetArgument)
+	fmWantErr(t, b.FlowMod(fm), ErrBadAction, BadActionMatchInconsistent)
 	fm.Match = fmMatch(t, "tcp")
 	fm.Apply = []Action{{Type: ActSetField, Field: flow.FieldTCPDst, Value: [16]byte{0, 80}, Mask: [16]byte{0xff, 0xff}}}
 	if err := b.FlowMod(fm); err != nil {

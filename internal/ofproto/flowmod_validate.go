@@ -145,7 +145,7 @@ func (b *Bridge) validateAction(a *Action, ctx *actionContext, packetOut bool) e
 			return ofErr(ErrBadAction, BadActionBadSetType, "set_field on field %d", a.Field)
 		}
 		if !f.PrereqsOK(&ctx.key, &ctx.mask) {
-			return ofErr(ErrBadAction, BadActionBadSetArgument, "set_field %s without its prerequisites", f.Name)
+			return ofErr(ErrBadAction, BadActionMatchInconsistent, "set_field %s without its prerequisites", f.Name)
 		}
 		if int(a.DstOfs) >= f.Bits {
 			return ofErr(ErrBadAction, BadActionBadSetArgument, "set_field %s offset %d", f.Name, a.DstOfs)
@@ -161,7 +161,7 @@ func (b *Bridge) validateAction(a *Action, ctx *actionContext, packetOut bool) e
 				src.Name, a.SrcOfs, dst.Name, a.DstOfs, a.NBits)
 		}
 		if !src.PrereqsOK(&ctx.key, &ctx.mask) || !dst.PrereqsOK(&ctx.key, &ctx.mask) {
-			return ofErr(ErrBadAction, BadActionBadSetArgument, "move %s to %s without prerequisites", src.Name, dst.Name)
+			return ofErr(ErrBadAction, BadActionMatchInconsistent, "move %s to %s without prerequisites", src.Name, dst.Name)
 		}
 	case ActOutputReg:
 		src := flow.FieldByID(a.SrcField)
