@@ -140,7 +140,7 @@ func (e *emc) lookupBatch(keys *[batchKeys]flow.Key, n int, simple uint32, ft *f
 		nw, proto := w[flow.SimpleWordNw], w[flow.SimpleWordProto]
 		flags, tp := w[flow.SimpleWordFlags], w[flow.SimpleWordTp]
 		// emcHash, by hand, knowing the other words are zero.
-		h := finish(mix(inPort^nw^emcSeedA, tp^eth0^eth1^proto^emcSeedB))
+		h := fold(mix(inPort^nw^emcSeedA, tp^eth0^eth1^proto^emcSeedB))
 		hashes[i] = h
 		ent := &entries[h&mask]
 		if !ent.holdsSimple(h, inPort, eth0, eth1, nw, proto, flags, tp) {

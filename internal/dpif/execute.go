@@ -14,7 +14,8 @@ import (
 // Output and packet memory: an output queues a copy of the packet's
 // descriptor, not of its bytes, because the bytes stay valid until the
 // next Recv on the queue they came from and every tx batch is flushed
-// before that. When later actions of the same list change the packet, the
+// before that. (A PMD's megaflows whose only action is one output queue the
+// received descriptor itself: pmd.outputReceived.) When later actions of the same list change the packet, the
 // output copies the bytes into a frame of the executor's pool instead, so
 // the queued packet is the one that was output. Frames from the pool
 // (those copies and the copies odp.Execute makes of read-only packets) are
@@ -64,6 +65,12 @@ func (x *executor) close() { x.pool.Close() }
 func (x *executor) execute(snap *snapshot, pkts []*packet.Buffer, keys []*flow.Key, acts odp.Actions) {
 	if len(acts) == 0 {
 		x.drops.NoActions += uint64(len(pkts))
+		x.release(pkts)
+		return
+	}
+	if len(acts) == 1 && acts[0].Op == odp.OpOutput {
+		// The most common megaflow: one output, nothing after it.
+		x.output(snap, acts[0].Arg, pkts, false)
 		x.release(pkts)
 		return
 	}

@@ -32,12 +32,9 @@ func mix(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-func finish(h uint64) uint32 {
-	h ^= h >> 29
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 32
-	return uint32(h)
-}
+// fold folds a mix (or a sum of mixes) to 32 bits: the high half of the
+// product already depends on every input bit.
+func fold(h uint64) uint32 { return uint32(h ^ h>>32) }
 
 // Key words the EMC hash reads. Only their position matters for speed: the
 // EMC compares whole keys, so a field left out of the hash (or a layout
@@ -66,7 +63,7 @@ func emcHash(k *flow.Key) uint32 {
 	w := k.Words()
 	a := w[wInPort] ^ w[wNw] ^ w[wVLAN] ^ w[wMPLS] ^ w[wV6Src] ^ w[wV6Dst]
 	b := w[wTp] ^ w[wEth0] ^ w[wEth1] ^ w[wProto] ^ w[wV6Src+1] ^ w[wV6Dst+1]
-	return finish(mix(a^emcSeedA, b^emcSeedB))
+	return fold(mix(a^emcSeedA, b^emcSeedB))
 }
 
 // Arbitrary odd constants.

@@ -30,7 +30,10 @@ type pmd struct {
 
 	emc   *emc
 	polls atomic.Pointer[[]pollEntry]
-	rx    *packet.Batch
+	// rx has one batch per position in the poll list: a batch's packets
+	// stay untouched until the tx flush at the end of the iteration, so
+	// outputs may queue them by pointer (executeGroups).
+	rx []*packet.Batch
 
 	keys [batchKeys]flow.Key
 	batchState
@@ -118,7 +121,6 @@ func newPMD(dp *Datapath, index, cpu int) (*pmd, error) {
 		index:    index,
 		cpu:      cpu,
 		emc:      newEMC(dp.cfg.EMCEntries, dp.cfg.EMCInsertInvProb),
-		rx:       packet.NewBatch(),
 		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
 	}
@@ -165,13 +167,17 @@ func (p *pmd) iterate(now int64) int {
 	p.now = now
 	p.ctr.iterations++
 	total := 0
-	for _, e := range *p.polls.Load() {
-		n, err := e.rxq.Recv(p.rx)
+	for j, e := range *p.polls.Load() {
+		if j >= len(p.rx) {
+			p.rx = append(p.rx, packet.NewBatch())
+		}
+		b := p.rx[j]
+		n, err := e.rxq.Recv(b)
 		if err != nil || n == 0 {
 			continue
 		}
 		total += n
-		p.processBatch(p.dp.snap.Load(), e.port, p.rx)
+		p.processBatch(p.dp.snap.Load(), e.port, b)
 	}
 	p.flush(p.dp.snap.Load())
 	return total

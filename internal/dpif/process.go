@@ -4,6 +4,7 @@ import (
 	"math/bits"
 
 	"github.com/govs/govs/internal/flow"
+	"github.com/govs/govs/internal/odp"
 	"github.com/govs/govs/internal/packet"
 )
 
@@ -149,23 +150,57 @@ func (p *pmd) growGroupOf(id uint32) {
 func (p *pmd) executeGroups(snap *snapshot, pkts []*packet.Buffer) {
 	for gi := range p.ngroups {
 		g := &p.groups[gi&(batchKeys-1)]
+		idx := g.idx[:min(g.n, batchKeys)]
 		var bytes uint64
 		var flags uint16
-		n := min(g.n, batchKeys)
-		for j, i := range g.idx[:n] {
-			pkt := pkts[i]
-			k := &p.keys[i&(batchKeys-1)]
-			bytes += uint64(pkt.Len)
-			flags |= k.TCPFlags
-			p.gpkts[j] = pkt
-			p.gkeys[j] = k
+		for _, i := range idx {
+			bytes += uint64(pkts[i].Len)
+			flags |= p.keys[i&(batchKeys-1)].TCPFlags
 		}
-		p.account(g.mf, n, bytes, flags)
-		p.execute(snap, p.gpkts[:n], p.gkeys[:n], g.mf.actions)
-		p.groupOf[g.mf.id] = 0
+		mf := g.mf
+		p.account(mf, len(idx), bytes, flags)
+		p.groupOf[mf.id] = 0
 		g.mf = nil
+		if acts := mf.actions; len(acts) == 1 && acts[0].Op == odp.OpOutput {
+			// The most common megaflow: one output.
+			p.outputReceived(snap, acts[0].Arg, pkts, idx)
+			continue
+		}
+		for j, i := range idx {
+			p.gpkts[j] = pkts[i]
+			p.gkeys[j] = &p.keys[i&(batchKeys-1)]
+		}
+		p.execute(snap, p.gpkts[:len(idx)], p.gkeys[:len(idx)], mf.actions)
 	}
 	p.ngroups = 0
+}
+
+// outputReceived queues the received packets pkts[i], i in idx, on port's
+// tx batch, by pointer: nothing changes them before the flush, which comes
+// before their batch is received into again (pmd.rx).
+func (p *pmd) outputReceived(snap *snapshot, port uint32, pkts []*packet.Buffer, idx []uint8) {
+	if snap.port(port) == nil {
+		p.drops.NoPort += uint64(len(idx))
+		return
+	}
+	tb := p.txBatch(port)
+	for _, i := range idx {
+		pkt := pkts[i]
+		if pkt.TruncLen != 0 || pkt.Flags&packet.Copied != 0 {
+			// Not as received: the general path.
+			p.gpkts[0] = pkt
+			p.output(snap, port, p.gpkts[:1], false)
+			p.release(p.gpkts[:1])
+			continue
+		}
+		if tb.Len() == packet.BatchSize {
+			p.flushPort(snap, port)
+		}
+		if tb.Len() == 0 {
+			p.pending = append(p.pending, port)
+		}
+		tb.Add(pkt)
+	}
 }
 
 // account adds a group's packets to its megaflow's per-PMD statistics.

@@ -1,7 +1,6 @@
 package dpif
 
 import (
-	"math/bits"
 	"slices"
 
 	"github.com/govs/govs/internal/flow"
@@ -45,6 +44,12 @@ const (
 	chunkEntries      = 1 << chunkEntriesShift
 )
 
+// smallWords is the number of words of a small subtable: masks that use
+// fewer key words are padded to it with (word 0, mask 0), whose masked
+// value is always 0, so that lookupBatch has one straight-line body for
+// all of them.
+const smallWords = 4
+
 func newSubtable(id uint32, m *flow.Mask) *subtable {
 	s := &subtable{id: id, mask: *m}
 	for i, w := range m.Words() {
@@ -53,6 +58,9 @@ func newSubtable(id uint32, m *flow.Mask) *subtable {
 			s.maskw[s.nw] = w
 			s.nw++
 		}
+	}
+	for s.nw < smallWords {
+		s.nw++ // words[nw], maskw[nw] are 0
 	}
 	s.stride = 1 + s.nw
 	s.alloc(minSlots)
@@ -83,7 +91,7 @@ func (s *subtable) hash(kw *[flow.KeyWords]uint64) uint32 {
 	if j < len(ws) {
 		h += mix(kw[ws[j]]&ms[j]^hashSecrets[j], hashSecrets[flow.KeyWords])
 	}
-	return finish(h)
+	return fold(h)
 }
 
 // entry returns entry i of the table.
@@ -230,9 +238,12 @@ func (s *subtable) clone() *subtable {
 // todo; for each hit it stores the megaflow in found and clears the bit.
 // It returns the bits left and the number of hits.
 func (s *subtable) lookupBatch(keys *[batchKeys]flow.Key, todo uint32, found *[batchKeys]*megaflow, ft *flowTable) (uint32, int) {
+	if s.nw == smallWords {
+		return s.lookupBatchSmall(keys, todo, found, ft)
+	}
 	hits := 0
 	for m := todo; m != 0; m &= m - 1 {
-		i := bits.TrailingZeros32(m) & (batchKeys - 1)
+		i := trailingZeros(m)
 		kw := keys[i].Words()
 		id1 := s.find(kw, s.hash(kw))
 		if id1 == 0 {
@@ -245,4 +256,82 @@ func (s *subtable) lookupBatch(keys *[batchKeys]flow.Key, todo uint32, found *[b
 		}
 	}
 	return todo, hits
+}
+
+// lookupBatchSmall is lookupBatch for a subtable of smallWords words
+// (most masks use a few words), in two passes as OVS's dpcls does: hash
+// every key, then probe for every key. Each pass is straight-line code with
+// few live values, and most probes end at the first entry (empty, or
+// another hash).
+func (s *subtable) lookupBatchSmall(keys *[batchKeys]flow.Key, todo uint32, found *[batchKeys]*megaflow, ft *flowTable) (uint32, int) {
+	var hs [batchKeys]uint32
+	w0, w1, w2, w3 := int(s.words[0]), int(s.words[1]), int(s.words[2]), int(s.words[3])
+	if w0 >= flow.KeyWords || w1 >= flow.KeyWords || w2 >= flow.KeyWords || w3 >= flow.KeyWords {
+		panic("dpif: subtable word out of range")
+	}
+	m0, m1, m2, m3 := s.maskw[0], s.maskw[1], s.maskw[2], s.maskw[3]
+	for m := todo; m != 0; m &= m - 1 {
+		i := trailingZeros(m)
+		kw := keys[i].Words()
+		hs[i] = hashSmall(kw[w0]&m0, kw[w1]&m1, kw[w2]&m2, kw[w3]&m3)
+	}
+	const stride = 1 + smallWords
+	hits := 0
+	if len(s.chunks) == 1 {
+		// One chunk: no chunk index per probe.
+		tab, slotMask := s.chunks[0], s.slotMask
+		for m := todo; m != 0; m &= m - 1 {
+			i := trailingZeros(m)
+			h := hs[i]
+			for j := h & slotMask; ; j = (j + 1) & slotMask {
+				off := int(j) * stride
+				e := tab[off : off+stride : off+stride]
+				if uint32(e[0]) == 0 {
+					break
+				}
+				if uint32(e[0]>>32) != h {
+					continue
+				}
+				if kw := keys[i].Words(); e[1] == kw[w0]&m0 && e[2] == kw[w1]&m1 && e[3] == kw[w2]&m2 && e[4] == kw[w3]&m3 {
+					if mf := ft.get(uint32(e[0]) - 1); mf != nil {
+						found[i] = mf
+						todo &^= 1 << i
+						hits++
+					}
+					break
+				}
+			}
+		}
+		return todo, hits
+	}
+	chunks, slotMask := s.chunks, s.slotMask
+	for m := todo; m != 0; m &= m - 1 {
+		i := trailingZeros(m)
+		h := hs[i]
+		for j := h & slotMask; ; j = (j + 1) & slotMask {
+			c := chunks[j>>chunkEntriesShift]
+			off := int(j&(chunkEntries-1)) * stride
+			e := c[off : off+stride : off+stride]
+			if uint32(e[0]) == 0 {
+				break
+			}
+			if uint32(e[0]>>32) != h {
+				continue
+			}
+			if kw := keys[i].Words(); e[1] == kw[w0]&m0 && e[2] == kw[w1]&m1 && e[3] == kw[w2]&m2 && e[4] == kw[w3]&m3 {
+				if mf := ft.get(uint32(e[0]) - 1); mf != nil {
+					found[i] = mf
+					todo &^= 1 << i
+					hits++
+				}
+				break
+			}
+		}
+	}
+	return todo, hits
+}
+
+// hashSmall is subtable.hash of a small subtable's masked words.
+func hashSmall(a0, a1, a2, a3 uint64) uint32 {
+	return fold(smallWords + mix(a0^hashSecrets[0], a1^hashSecrets[1]) + mix(a2^hashSecrets[2], a3^hashSecrets[3]))
 }

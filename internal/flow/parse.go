@@ -2,6 +2,7 @@ package flow
 
 import (
 	"encoding/binary"
+	"unsafe"
 
 	"github.com/govs/govs/internal/packet"
 )
@@ -72,32 +73,7 @@ const (
 // first; k.InPort is set from b.InPort, and callers set the other metadata
 // (tunnel, recirculation, registers) afterwards.
 func Parse(b *packet.Buffer, k *Key) {
-	l3, l4 := ParseBytes(b.Data(), k)
-	k.InPort = b.InPort
-	b.L3Off, b.L4Off = uint16(l3), uint16(l4)
-}
-
-// ParseBatch parses each of pkts into the key of the same index, as Parse
-// does; keys must be at least as long as pkts. It returns a bitmap of the
-// packets (bit i for pkts[i], i < 32) whose keys are simple (see
-// SimpleWords). One call per batch keeps the per-packet cost to the parse
-// itself.
-func ParseBatch(pkts []*packet.Buffer, keys []Key) (simple uint32) {
-	keys = keys[:len(pkts)]
-	for i, b := range pkts {
-		k := &keys[i]
-		data := b.Data()
-		k.reset()
-		l3, l4 := ethHeaderLen, ethHeaderLen+ipv4MinLen
-		if parseFast(data, k) {
-			simple |= 1 << (i & 31)
-		} else {
-			l3, l4 = parseGeneral(data, k)
-		}
-		k.InPort = b.InPort
-		b.L3Off, b.L4Off = uint16(l3), uint16(l4)
-	}
-	return simple
+	ParseBatch([]*packet.Buffer{b}, unsafe.Slice(k, 1))
 }
 
 // ParseBytes resets k, fills its packet fields from the Ethernet frame data
@@ -112,11 +88,10 @@ func ParseBatch(pkts []*packet.Buffer, keys []Key) (simple uint32) {
 // That header may itself be truncated, in which case k has none of its
 // fields; users of l4Off check the length they need.
 func ParseBytes(data []byte, k *Key) (l3Off, l4Off int) {
-	k.reset()
-	if parseFast(data, k) {
-		return ethHeaderLen, ethHeaderLen + ipv4MinLen
-	}
-	return parseGeneral(data, k)
+	var b packet.Buffer
+	b.Reset(data, 0, len(data))
+	Parse(&b, k)
+	return int(b.L3Off), int(b.L4Off)
 }
 
 // parseGeneral is ParseBytes for a zeroed k: every kind of frame.

@@ -3,6 +3,8 @@ package flow
 import (
 	"encoding/binary"
 	"unsafe"
+
+	"github.com/govs/govs/internal/packet"
 )
 
 // The parser's fast path, for the frame most traffic consists of: untagged
@@ -11,6 +13,9 @@ import (
 // test per header, then straight stores; any other frame goes to
 // parseGeneral, which gives the same key for these frames (the tests check
 // both paths against each other and against gopacket).
+//
+// parseGeneral fills the packet fields of a zeroed key and returns the
+// offsets; the fast path does the same inside ParseBatch's loop.
 //
 // A key the fast path produced is simple: besides InPort, only the fields
 // in SimpleWords can be non-zero. ParseBatch reports which keys are, so a
@@ -51,42 +56,55 @@ func _() {
 	_ = in{}[unsafe.Offsetof(k.TpSrc)/8-tp]           // ...
 }
 
-// parseFast fills the zeroed k from data if data is a frame of the fast
-// path's kind, and reports whether it was; it writes nothing otherwise.
-func parseFast(data []byte, k *Key) bool {
+// ParseBatch parses each of pkts into the key of the same index, as Parse
+// does; keys must be at least as long as pkts. It returns a bitmap of the
+// packets (bit i for pkts[i], i < 32) whose keys are simple (see
+// SimpleWords). Parse and ParseBytes come here too.
+//
+// The fast path is inlined in the loop, so a batch of simple packets makes
+// no call at all (Go keeps no register across a call).
+func ParseBatch(pkts []*packet.Buffer, keys []Key) (simple uint32) {
 	const (
 		ipOff = ethHeaderLen
 		tpOff = ethHeaderLen + ipv4MinLen
 	)
-	if len(data) < tpOff+udpHeaderLen {
-		return false
+	keys = keys[:len(pkts)]
+	for i, b := range pkts {
+		k := &keys[i]
+		data := b.Data()
+		k.reset()
+		k.InPort = b.InPort
+		if len(data) >= tpOff+udpHeaderLen {
+			d := data[:tpOff+udpHeaderLen]
+			tot := int(binary.BigEndian.Uint16(d[ipOff+2:]))
+			proto := d[ipOff+9]
+			if binary.BigEndian.Uint16(d[12:]) == ethIPv4 && d[ipOff]&0x0f == ipv4MinLen/4 &&
+				binary.BigEndian.Uint16(d[ipOff+6:])&(ipv4MF|ipv4OffMask) == 0 && tot <= len(data)-ipOff &&
+				(proto == protoUDP && tot >= ipv4MinLen+udpHeaderLen ||
+					proto == protoTCP && tot >= ipv4MinLen+tcpHeaderLen) {
+				if proto == protoTCP {
+					// tot <= len(data)-ipOff: the TCP header is in data.
+					k.TCPFlags = binary.BigEndian.Uint16(data[tpOff+12:]) & tcpFlagsMask
+				}
+				k.EthDst = [6]byte(d[0:6])
+				k.EthSrc = [6]byte(d[6:12])
+				k.EthType = ethIPv4
+				k.NwTOS = d[ipOff+1]
+				k.NwTTL = d[ipOff+8]
+				k.NwProto = proto
+				k.NwSrc = binary.BigEndian.Uint32(d[ipOff+12:])
+				k.NwDst = binary.BigEndian.Uint32(d[ipOff+16:])
+				k.TpSrc = binary.BigEndian.Uint16(d[tpOff:])
+				k.TpDst = binary.BigEndian.Uint16(d[tpOff+2:])
+				b.L3Off, b.L4Off = ipOff, tpOff
+				simple |= 1 << (i & 31)
+				continue
+			}
+		}
+		l3, l4 := parseGeneral(data, k)
+		b.L3Off, b.L4Off = uint16(l3), uint16(l4)
 	}
-	d := data[:tpOff+udpHeaderLen]
-	tot := int(binary.BigEndian.Uint16(d[ipOff+2:]))
-	proto := d[ipOff+9]
-	if binary.BigEndian.Uint16(d[12:]) != ethIPv4 || d[ipOff]&0x0f != ipv4MinLen/4 ||
-		binary.BigEndian.Uint16(d[ipOff+6:])&(ipv4MF|ipv4OffMask) != 0 || tot > len(data)-ipOff {
-		return false
-	}
-	switch {
-	case proto == protoUDP && tot >= ipv4MinLen+udpHeaderLen:
-	case proto == protoTCP && tot >= ipv4MinLen+tcpHeaderLen:
-		// tot <= len(data)-ipOff: the TCP header is in data.
-		k.TCPFlags = binary.BigEndian.Uint16(data[tpOff+12:]) & tcpFlagsMask
-	default:
-		return false
-	}
-	k.EthDst = [6]byte(d[0:6])
-	k.EthSrc = [6]byte(d[6:12])
-	k.EthType = ethIPv4
-	k.NwTOS = d[ipOff+1]
-	k.NwTTL = d[ipOff+8]
-	k.NwProto = proto
-	k.NwSrc = binary.BigEndian.Uint32(d[ipOff+12:])
-	k.NwDst = binary.BigEndian.Uint32(d[ipOff+16:])
-	k.TpSrc = binary.BigEndian.Uint16(d[tpOff:])
-	k.TpDst = binary.BigEndian.Uint16(d[tpOff+2:])
-	return true
+	return simple
 }
 
 // reset zeroes k in straight-line stores (*k = Key{} compiles to a loop).

@@ -205,8 +205,8 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
-// checkFastPath checks that ParseBytes (which tries parseFast first) and
-// parseGeneral alone agree on data.
+// checkFastPath checks that ParseBytes (which tries the fast path first)
+// and parseGeneral alone agree on data.
 func checkFastPath(t *testing.T, data []byte) {
 	t.Helper()
 	var fast, gen Key
