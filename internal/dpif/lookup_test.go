@@ -235,3 +235,43 @@ func TestSubtablePublishedCloneIsImmutable(t *testing.T) {
 		}
 	}
 }
+
+// TestSubtableHashCollision puts an entry with the same 32-bit hash but
+// other words first on a key's probe sequence: the batch lookup must skip
+// it and find the key's megaflow further on, and still find the other
+// entry's megaflow for its own key.
+func TestSubtableHashCollision(t *testing.T) {
+	m := flow.Mask{InPort: ^uint32(0), NwDst: ^uint32(0)}
+	s := newSubtable(0, &m)
+	ft := flowTableBuilder{chunkFresh: map[uint32]bool{}}
+	a := &megaflow{id: 0, gen: 1}
+	a.key.InPort, a.key.NwDst = 1, 0x0a000001
+	b := &megaflow{id: 1, gen: 1}
+	b.key.InPort, b.key.NwDst = 1, 0x0a000002
+	ft.set(0, a)
+	ft.set(1, b)
+	s.insert(a)
+	// Move a's entry one further and put b's words, under a's hash, in
+	// its place.
+	h := s.hash(a.key.Words())
+	j := h & s.slotMask
+	ea := append([]uint64(nil), s.entry(j)...)
+	copy(s.own((j+1)&s.slotMask), ea)
+	eb := s.own(j)
+	eb[0] = uint64(h)<<32 | uint64(b.id+1)
+	for w := range s.nw {
+		eb[1+w] = b.key.Words()[s.words[w]] & s.maskw[w]
+	}
+	s.n++
+	tbl := ft.publish()
+	var keys [batchKeys]flow.Key
+	keys[0] = a.key
+	var found [batchKeys]*megaflow
+	left, hits := s.lookupBatch(&keys, 1, &found, &tbl)
+	if left != 0 || hits != 1 || found[0] != a {
+		t.Fatalf("key a: left %#x, hits %d, found %v", left, hits, found[0])
+	}
+	if id1 := s.findFrom(b.key.Words(), h, j); id1 != b.id+1 {
+		t.Fatalf("b's entry not found under the shared hash: %d", id1)
+	}
+}

@@ -44,23 +44,34 @@ const (
 	chunkEntries      = 1 << chunkEntriesShift
 )
 
-// smallWords is the number of words of a small subtable: masks that use
-// fewer key words are padded to it with (word 0, mask 0), whose masked
-// value is always 0, so that lookupBatch has one straight-line body for
-// all of them.
-const smallWords = 4
+// Masks that use few key words are padded with (word 0, mask 0) entries,
+// whose masked value is always 0, to tinyWords or smallWords words, so that
+// lookupBatch has one straight-line body for each size.
+const (
+	tinyWords  = 2
+	smallWords = 4
+)
 
+// newSubtable returns an empty subtable for mask m. A classifier belongs to
+// one in_port: every megaflow in it and every key looked up in it have that
+// InPort, so its subtables leave InPort out of the words they hash and
+// compare.
 func newSubtable(id uint32, m *flow.Mask) *subtable {
 	s := &subtable{id: id, mask: *m}
-	for i, w := range m.Words() {
+	used := *m
+	used.InPort = 0
+	for i, w := range used.Words() {
 		if w != 0 {
 			s.words[s.nw] = uint8(i)
 			s.maskw[s.nw] = w
 			s.nw++
 		}
 	}
-	for s.nw < smallWords {
-		s.nw++ // words[nw], maskw[nw] are 0
+	switch {
+	case s.nw <= tinyWords:
+		s.nw = tinyWords // words[nw], maskw[nw] are 0
+	case s.nw <= smallWords:
+		s.nw = smallWords
 	}
 	s.stride = 1 + s.nw
 	s.alloc(minSlots)
@@ -118,8 +129,13 @@ func (s *subtable) matches(kw *[flow.KeyWords]uint64, e []uint64) bool {
 // find returns the id of the megaflow of s that matches kw, whose hash
 // is h, plus one; 0 when none does.
 func (s *subtable) find(kw *[flow.KeyWords]uint64, h uint32) uint32 {
-	for i := h & s.slotMask; ; i = (i + 1) & s.slotMask {
-		e := s.entry(i)
+	return s.findFrom(kw, h, h&s.slotMask)
+}
+
+// findFrom is find starting the probe sequence at entry j.
+func (s *subtable) findFrom(kw *[flow.KeyWords]uint64, h, j uint32) uint32 {
+	for ; ; j = (j + 1) & s.slotMask {
+		e := s.entry(j)
 		hdr := e[0]
 		if uint32(hdr) == 0 {
 			return 0
@@ -237,15 +253,54 @@ func (s *subtable) clone() *subtable {
 // lookupBatch looks up, in s, the keys of the batch whose bit is set in
 // todo; for each hit it stores the megaflow in found and clears the bit.
 // It returns the bits left and the number of hits.
+//
+// It works in passes, as OVS's dpcls does: hash every key, then look at
+// every key's first entry, where most lookups end (an empty entry: no
+// match); only the others are probed in full. The hashing pass, written
+// out for tiny and small subtables, makes no call and keeps few values
+// live, so its state stays in registers (Go keeps no register across a
+// call).
 func (s *subtable) lookupBatch(keys *[batchKeys]flow.Key, todo uint32, found *[batchKeys]*megaflow, ft *flowTable) (uint32, int) {
-	if s.nw == smallWords {
-		return s.lookupBatchSmall(keys, todo, found, ft)
+	var hs [batchKeys]uint32
+	switch s.nw {
+	case tinyWords:
+		w0, w1 := int(s.words[0]), int(s.words[1])
+		if w0 >= flow.KeyWords || w1 >= flow.KeyWords {
+			panic("dpif: subtable word out of range")
+		}
+		for m := todo; m != 0; m &= m - 1 {
+			i := trailingZeros(m)
+			kw := keys[i].Words()
+			hs[i] = hashTiny(kw[w0]&s.maskw[0], kw[w1]&s.maskw[1])
+		}
+	case smallWords:
+		w0, w1, w2, w3 := int(s.words[0]), int(s.words[1]), int(s.words[2]), int(s.words[3])
+		if w0 >= flow.KeyWords || w1 >= flow.KeyWords || w2 >= flow.KeyWords || w3 >= flow.KeyWords {
+			panic("dpif: subtable word out of range")
+		}
+		for m := todo; m != 0; m &= m - 1 {
+			i := trailingZeros(m)
+			kw := keys[i].Words()
+			hs[i] = hashSmall(kw[w0]&s.maskw[0], kw[w1]&s.maskw[1], kw[w2]&s.maskw[2], kw[w3]&s.maskw[3])
+		}
+	default:
+		for m := todo; m != 0; m &= m - 1 {
+			i := trailingZeros(m)
+			hs[i] = s.hash(keys[i].Words())
+		}
 	}
+	cand := s.candidates(&hs, todo)
 	hits := 0
-	for m := todo; m != 0; m &= m - 1 {
+	for m := cand; m != 0; m &= m - 1 {
 		i := trailingZeros(m)
+		// hs[i] now holds the entry whose hash matched.
 		kw := keys[i].Words()
-		id1 := s.find(kw, s.hash(kw))
+		e := s.entry(hs[i])
+		id1 := uint32(e[0])
+		if !s.matches(kw, e) {
+			// Two keys with one 32-bit hash: go on from the next entry.
+			id1 = s.findFrom(kw, uint32(e[0]>>32), (hs[i]+1)&s.slotMask)
+		}
 		if id1 == 0 {
 			continue
 		}
@@ -258,77 +313,63 @@ func (s *subtable) lookupBatch(keys *[batchKeys]flow.Key, todo uint32, found *[b
 	return todo, hits
 }
 
-// lookupBatchSmall is lookupBatch for a subtable of smallWords words
-// (most masks use a few words), in two passes as OVS's dpcls does: hash
-// every key, then probe for every key. Each pass is straight-line code with
-// few live values, and most probes end at the first entry (empty, or
-// another hash).
-func (s *subtable) lookupBatchSmall(keys *[batchKeys]flow.Key, todo uint32, found *[batchKeys]*megaflow, ft *flowTable) (uint32, int) {
-	var hs [batchKeys]uint32
-	w0, w1, w2, w3 := int(s.words[0]), int(s.words[1]), int(s.words[2]), int(s.words[3])
-	if w0 >= flow.KeyWords || w1 >= flow.KeyWords || w2 >= flow.KeyWords || w3 >= flow.KeyWords {
-		panic("dpif: subtable word out of range")
-	}
-	m0, m1, m2, m3 := s.maskw[0], s.maskw[1], s.maskw[2], s.maskw[3]
-	for m := todo; m != 0; m &= m - 1 {
-		i := trailingZeros(m)
-		kw := keys[i].Words()
-		hs[i] = hashSmall(kw[w0]&m0, kw[w1]&m1, kw[w2]&m2, kw[w3]&m3)
-	}
-	const stride = 1 + smallWords
-	hits := 0
-	if len(s.chunks) == 1 {
-		// One chunk: no chunk index per probe.
-		tab, slotMask := s.chunks[0], s.slotMask
+// candidates walks each todo key's probe sequence (from its hash in hs),
+// comparing hashes only. It returns the keys that reached an entry with
+// their hash, and replaces their hs with that entry's index; the other
+// keys reached an empty entry: they miss.
+func (s *subtable) candidates(hs *[batchKeys]uint32, todo uint32) uint32 {
+	var cand uint32
+	chunks, slotMask, stride := s.chunks, s.slotMask, s.stride
+	if len(chunks) == 1 {
+		// One chunk (at most chunkEntries entries): no chunk index.
+		tab := chunks[0]
 		for m := todo; m != 0; m &= m - 1 {
 			i := trailingZeros(m)
 			h := hs[i]
 			for j := h & slotMask; ; j = (j + 1) & slotMask {
 				off := int(j) * stride
-				e := tab[off : off+stride : off+stride]
-				if uint32(e[0]) == 0 {
+				if off >= len(tab) {
+					panic("dpif: subtable entry out of range")
+				}
+				hdr := tab[off]
+				if uint32(hdr) == 0 {
 					break
 				}
-				if uint32(e[0]>>32) != h {
-					continue
-				}
-				if kw := keys[i].Words(); e[1] == kw[w0]&m0 && e[2] == kw[w1]&m1 && e[3] == kw[w2]&m2 && e[4] == kw[w3]&m3 {
-					if mf := ft.get(uint32(e[0]) - 1); mf != nil {
-						found[i] = mf
-						todo &^= 1 << i
-						hits++
-					}
+				if uint32(hdr>>32) == h {
+					hs[i] = j
+					cand |= 1 << i
 					break
 				}
 			}
 		}
-		return todo, hits
+		return cand
 	}
-	chunks, slotMask := s.chunks, s.slotMask
 	for m := todo; m != 0; m &= m - 1 {
 		i := trailingZeros(m)
 		h := hs[i]
 		for j := h & slotMask; ; j = (j + 1) & slotMask {
 			c := chunks[j>>chunkEntriesShift]
 			off := int(j&(chunkEntries-1)) * stride
-			e := c[off : off+stride : off+stride]
-			if uint32(e[0]) == 0 {
+			if off >= len(c) {
+				panic("dpif: subtable entry out of range")
+			}
+			hdr := c[off]
+			if uint32(hdr) == 0 {
 				break
 			}
-			if uint32(e[0]>>32) != h {
-				continue
-			}
-			if kw := keys[i].Words(); e[1] == kw[w0]&m0 && e[2] == kw[w1]&m1 && e[3] == kw[w2]&m2 && e[4] == kw[w3]&m3 {
-				if mf := ft.get(uint32(e[0]) - 1); mf != nil {
-					found[i] = mf
-					todo &^= 1 << i
-					hits++
-				}
+			if uint32(hdr>>32) == h {
+				hs[i] = j
+				cand |= 1 << i
 				break
 			}
 		}
 	}
-	return todo, hits
+	return cand
+}
+
+// hashTiny is subtable.hash of a tiny subtable's masked words.
+func hashTiny(a0, a1 uint64) uint32 {
+	return fold(tinyWords + mix(a0^hashSecrets[0], a1^hashSecrets[1]))
 }
 
 // hashSmall is subtable.hash of a small subtable's masked words.
