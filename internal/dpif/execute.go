@@ -15,9 +15,10 @@ import (
 // descriptor, not of its bytes, because the bytes stay valid until the
 // next Recv on the queue they came from and every tx batch is flushed
 // before that. (A PMD's megaflows whose only action is one output queue the
-// received descriptor itself: pmd.outputReceived.) When later actions of the same list change the packet, the
-// output copies the bytes into a frame of the executor's pool instead, so
-// the queued packet is the one that was output. Frames from the pool
+// received descriptor itself: pmd.outputGroup.) When later actions of the
+// same list change the packet, the output copies the bytes into a frame of
+// the executor's pool instead, so the queued packet is the one that was
+// output. Frames from the pool
 // (those copies and the copies odp.Execute makes of read-only packets) are
 // returned after the flush.
 type executor struct {

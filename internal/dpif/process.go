@@ -96,28 +96,32 @@ func (p *pmd) processBatch(snap *snapshot, inPort uint32, b *packet.Batch) {
 
 	// Group by megaflow, in arrival order.
 	p.sizeGroupOf(snap)
+	groupOf, groups, ng := p.groupOf, &p.groups, 0
 	for i := range n {
 		mf := p.found[i&(batchKeys-1)]
 		if mf == nil {
 			continue
 		}
-		if int(mf.id) >= len(p.groupOf) {
-			p.growGroupOf(mf.id)
+		id := mf.id
+		if int(id) >= len(groupOf) {
+			p.growGroupOf(id)
+			groupOf = p.groupOf
 		}
-		g := p.groupOf[mf.id]
-		if g == 0 || p.groups[(g-1)&(batchKeys-1)].mf != mf {
+		g := groupOf[id]
+		if g == 0 || groups[(g-1)&(batchKeys-1)].mf != mf {
 			// A replaced megaflow keeps its id: a new group for the
 			// new one.
-			p.ngroups++
-			g = uint8(p.ngroups)
-			p.groupOf[mf.id] = g
-			grp := &p.groups[(g-1)&(batchKeys-1)]
+			ng++
+			g = uint8(ng)
+			groupOf[id] = g
+			grp := &groups[(g-1)&(batchKeys-1)]
 			grp.mf, grp.n = mf, 0
 		}
-		grp := &p.groups[(g-1)&(batchKeys-1)]
+		grp := &groups[(g-1)&(batchKeys-1)]
 		grp.idx[grp.n&(batchKeys-1)] = uint8(i)
 		grp.n++
 	}
+	p.ngroups = ng
 	p.executeGroups(snap, pkts)
 	clear(p.found[:n])
 	if p.ninstalled > 0 {
@@ -150,35 +154,40 @@ func (p *pmd) growGroupOf(id uint32) {
 func (p *pmd) executeGroups(snap *snapshot, pkts []*packet.Buffer) {
 	for gi := range p.ngroups {
 		g := &p.groups[gi&(batchKeys-1)]
-		idx := g.idx[:min(g.n, batchKeys)]
-		var bytes uint64
-		var flags uint16
-		for _, i := range idx {
-			bytes += uint64(pkts[i].Len)
-			flags |= p.keys[i&(batchKeys-1)].TCPFlags
-		}
-		mf := g.mf
-		p.account(mf, len(idx), bytes, flags)
+		mf, idx := g.mf, g.idx[:min(g.n, batchKeys)]
 		p.groupOf[mf.id] = 0
 		g.mf = nil
 		if acts := mf.actions; len(acts) == 1 && acts[0].Op == odp.OpOutput {
 			// The most common megaflow: one output.
-			p.outputReceived(snap, acts[0].Arg, pkts, idx)
+			p.outputGroup(snap, mf, acts[0].Arg, pkts, idx)
 			continue
 		}
+		var bytes uint64
+		var flags uint16
 		for j, i := range idx {
-			p.gpkts[j] = pkts[i]
-			p.gkeys[j] = &p.keys[i&(batchKeys-1)]
+			pkt, k := pkts[i], &p.keys[i&(batchKeys-1)]
+			bytes += uint64(pkt.Len)
+			flags |= k.TCPFlags
+			p.gpkts[j], p.gkeys[j] = pkt, k
 		}
+		p.account(mf, len(idx), bytes, flags)
 		p.execute(snap, p.gpkts[:len(idx)], p.gkeys[:len(idx)], mf.actions)
 	}
 	p.ngroups = 0
 }
 
-// outputReceived queues the received packets pkts[i], i in idx, on port's
-// tx batch, by pointer: nothing changes them before the flush, which comes
+// outputGroup counts the received packets pkts[i], i in idx, of megaflow
+// mf, whose only action is an output to port, and queues them on port's
+// tx batch by pointer: nothing changes them before the flush, which comes
 // before their batch is received into again (pmd.rx).
-func (p *pmd) outputReceived(snap *snapshot, port uint32, pkts []*packet.Buffer, idx []uint8) {
+func (p *pmd) outputGroup(snap *snapshot, mf *megaflow, port uint32, pkts []*packet.Buffer, idx []uint8) {
+	var bytes uint64
+	var flags uint16
+	for _, i := range idx {
+		bytes += uint64(pkts[i].Len)
+		flags |= p.keys[i&(batchKeys-1)].TCPFlags
+	}
+	p.account(mf, len(idx), bytes, flags)
 	if snap.port(port) == nil {
 		p.drops.NoPort += uint64(len(idx))
 		return
@@ -199,16 +208,28 @@ func (p *pmd) outputReceived(snap *snapshot, port uint32, pkts []*packet.Buffer,
 		if tb.Len() == 0 {
 			p.pending = append(p.pending, port)
 		}
-		tb.Add(pkt)
+		tb.Pkts = append(tb.Pkts, pkt)
 	}
 }
 
 // account adds a group's packets to its megaflow's per-PMD statistics.
 func (p *pmd) account(mf *megaflow, n int, bytes uint64, flags uint16) {
 	if int(mf.id) >= len(p.fstats) {
-		p.fstats = append(p.fstats, make([]pmdFlowStats, max(int(mf.id)+1, 2*len(p.fstats))-len(p.fstats))...)
+		p.growFlowStats(mf.id)
 	}
 	fs := &p.fstats[mf.id]
+	if fs.gen != mf.gen || fs.packets == 0 {
+		p.touch(fs, mf)
+	}
+	fs.packets += uint64(n)
+	fs.bytes += bytes
+	fs.used = p.now
+	fs.tcpFlags |= flags
+}
+
+// touch readies fs for megaflow mf's first counts since the last
+// publication.
+func (p *pmd) touch(fs *pmdFlowStats, mf *megaflow) {
 	if fs.gen != mf.gen {
 		// The slot's previous megaflow is gone; its unpublished
 		// counts went with it.
@@ -217,10 +238,10 @@ func (p *pmd) account(mf *megaflow, n int, bytes uint64, flags uint16) {
 	if fs.packets == 0 {
 		p.touched = append(p.touched, mf.id)
 	}
-	fs.packets += uint64(n)
-	fs.bytes += bytes
-	fs.used = p.now
-	fs.tcpFlags |= flags
+}
+
+func (p *pmd) growFlowStats(id uint32) {
+	p.fstats = append(p.fstats, make([]pmdFlowStats, max(int(id)+1, 2*len(p.fstats))-len(p.fstats))...)
 }
 
 func popcount(m uint32) int { return bits.OnesCount32(m) }

@@ -43,7 +43,10 @@ type dpPort struct {
 // txq returns the tx queue executor execIdx sends on, and the lock to hold
 // while sending when the queue is shared with another executor.
 func (p *dpPort) txq(execIdx int) (int, *sync.Mutex) {
-	q := execIdx % p.ntxq
+	q := execIdx
+	if q >= p.ntxq {
+		q %= p.ntxq
+	}
 	if !p.shared {
 		return q, nil
 	}
