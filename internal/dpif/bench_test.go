@@ -14,9 +14,15 @@ import (
 // grouping, action execution and a tx flush to a dummy port, 32 packets
 // per batch. b.N counts packets; ns/pkt is reported.
 
-// newBenchUpcaller is the slow path BenchmarkUpcall translates with. It is
-// the seam where the integrator plugs in the real ofproto pipeline.
-var newBenchUpcaller = func() Upcaller { return &testUpcaller{} }
+// newBenchUpcaller is the slow path BenchmarkUpcall translates with: the
+// real OpenFlow pipeline (ofproto), set by bench_ofproto_test.go (package
+// dpif_test, since ofproto imports dpif). ports is the number of datapath
+// ports, 1..ports.
+var newBenchUpcaller = func(tb testing.TB, ports int) Upcaller {
+	tu := &testUpcaller{}
+	tu.matchTpDst.Store(true)
+	return tu
+}
 
 type benchRig struct {
 	dp    *Datapath
@@ -97,7 +103,7 @@ func BenchmarkMegaflowHit20(b *testing.B) {
 		flow.ParseBytes(frames[i], &k)
 		k.InPort = 1
 		m := flow.Mask{EthType: 0xffff, NwDst: ^uint32(0), NwSrc: ^uint32(0) << (24 - i)}
-		if r.dp.install(1, &k, &m, odp.Actions{odp.Output(k.NwDst&0xff + 1)}, 0) == nil {
+		if mf, _ := r.dp.install(1, &k, &m, odp.Actions{odp.Output(k.NwDst&0xff + 1)}, 0); mf == nil {
 			b.Fatal("install failed")
 		}
 	}
@@ -111,36 +117,88 @@ func BenchmarkMegaflowHit20(b *testing.B) {
 	}
 }
 
-// BenchmarkUpcall sends every packet to the slow path: each has a new
-// source port and the megaflows match it, so each packet is a miss that is
-// translated, installed and executed. Megaflows are flushed every 4096
-// packets (outside the timer) to bound the table.
+// benchPorts is the number of dummy ports of the benchmark datapath.
+const benchPorts = 24
+
+// BenchmarkUpcall sends every packet to the slow path, the real OpenFlow
+// pipeline (newBenchUpcaller): each has a new UDP destination port, and a
+// rule on it makes every megaflow match it exactly, so each packet is a
+// miss that is translated, installed and executed (output to port 2).
+// Megaflows are flushed every 4096 packets (outside the timer) to bound
+// the table.
 func BenchmarkUpcall(b *testing.B) {
-	up := newBenchUpcaller()
-	if tu, ok := up.(*testUpcaller); ok {
-		tu.matchTpDst.Store(true)
-	}
 	frames := benchFrames(packet.BatchSize, func(int) uint32 { return 0x0a000002 })
-	r := newBenchRig(b, Config{EMCInsertInvProb: -1}, up, frames)
+	r := newBenchRig(b, Config{EMCInsertInvProb: -1}, newBenchUpcaller(b, benchPorts), frames)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
 	b.ResetTimer()
-	var elapsed time.Duration
+	var elapsed, cpu time.Duration
 	for n := 0; n < b.N; n += packet.BatchSize {
-		for i, p := range r.batch.Pkts {
-			// dst port: a new megaflow per packet, in place (the UDP
-			// checksum is 0, so nothing else changes).
-			d := p.Data()
-			port := uint16(n + i)
-			d[36], d[37] = byte(port>>8), byte(port)
-		}
-		start := time.Now()
-		r.iteration()
-		elapsed += time.Since(start)
 		if n%4096 == 0 {
 			b.StopTimer()
 			r.dp.DelFlows()
 			b.StartTimer()
 		}
+		r.setDstPorts(uint16(n))
+		start, c := time.Now(), threadCPUTime()
+		r.iteration()
+		elapsed += time.Since(start)
+		cpu += threadCPUTime() - c
 	}
-	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(b.N), "ns/pkt")
+	b.StopTimer()
+	r.checkUpcalls(b, int64(b.N))
+	reportPerPacket(b, elapsed, cpu)
+}
+
+// BenchmarkUpcallLargeTable is BenchmarkUpcall with megaflows kept rather
+// than flushed, up to 200000 (the default flow limit): the cost of
+// installing into a big classifier (subtable and flow table copies on
+// publication).
+func BenchmarkUpcallLargeTable(b *testing.B) {
+	frames := benchFrames(packet.BatchSize, func(int) uint32 { return 0x0a000002 })
+	r := newBenchRig(b, Config{EMCInsertInvProb: -1}, newBenchUpcaller(b, benchPorts), frames)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var elapsed, cpu time.Duration
+	for n := 0; n < b.N; n += packet.BatchSize {
+		if n%defaultFlowLimit == 0 {
+			b.StopTimer()
+			r.dp.DelFlows()
+			b.StartTimer()
+		}
+		// 200000 distinct flows: dst port and the low byte of nw_src.
+		r.setDstPorts(uint16(n % defaultFlowLimit))
+		for _, p := range r.batch.Pkts {
+			p.Data()[29] = byte(n / 65536)
+		}
+		start, c := time.Now(), threadCPUTime()
+		r.iteration()
+		elapsed += time.Since(start)
+		cpu += threadCPUTime() - c
+	}
+	b.StopTimer()
+	r.checkUpcalls(b, int64(b.N))
+	reportPerPacket(b, elapsed, cpu)
+	b.ReportMetric(float64(r.dp.NumFlows()), "flows")
+}
+
+// setDstPorts gives the batch's packets UDP destination ports base+i, in
+// place (the UDP checksum is 0, so nothing else changes).
+func (r *benchRig) setDstPorts(base uint16) {
+	for i, p := range r.batch.Pkts {
+		d := p.Data()
+		port := base + uint16(i)
+		d[36], d[37] = byte(port>>8), byte(port)
+	}
+}
+
+// checkUpcalls fails the benchmark unless every packet was an upcall.
+func (r *benchRig) checkUpcalls(b *testing.B, n int64) {
+	s := r.dp.PMDStats()[0]
+	if s.Upcalls < uint64(n) || s.Lost != 0 {
+		b.Fatalf("%d upcalls (%d lost) for %d packets", s.Upcalls, s.Lost, n)
+	}
 }

@@ -135,7 +135,7 @@ func (b *classifierBuilder) publish() *classifier {
 	c := &classifier{subtables: make([]*subtable, len(b.order))}
 	for i, s := range b.order {
 		p := b.published[s]
-		if p == nil || b.dirty[s] {
+		if p == nil || b.dirty[s] && s.needsClone {
 			p = s.clone()
 			b.published[s] = p
 		}

@@ -186,3 +186,14 @@ func TestEMCInsertProbability(t *testing.T) {
 		t.Fatalf("inserted %d of 100000 with 1/100 probability", inserted)
 	}
 }
+
+// maskedEqual reports whether k masked by m equals the masked key mk.
+func maskedEqual(k *flow.Key, m *flow.Mask, mk *flow.Key) bool {
+	kw, mw, fw := k.Words(), m.Words(), mk.Words()
+	for i := range kw {
+		if kw[i]&mw[i] != fw[i] {
+			return false
+		}
+	}
+	return true
+}

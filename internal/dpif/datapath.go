@@ -24,6 +24,7 @@ import (
 type Datapath struct {
 	cfg   Config
 	up    Upcaller
+	rel   Releaser // up, if it keeps state per megaflow; else nil
 	snap  atomic.Pointer[snapshot]
 	epoch int64 // unix ns at New: meters get time since then
 
@@ -51,9 +52,18 @@ type Datapath struct {
 // statistics, the classifiers being built, ports and meters. publish turns
 // it into a snapshot.
 type control struct {
-	flows     flowTableBuilder
-	states    []*flowState // by megaflow id; nil: free
-	freeIDs   []uint32
+	flows   flowTableBuilder
+	states  []*flowState // by megaflow id; nil: free
+	freeIDs []uint32     // megaflow ids free for reuse
+	// Ids of deleted megaflows, reusable once every PMD has passed a
+	// quiescent point after their deletion was published (syncLocked):
+	// installs go into subtables in place, so a PMD on an older snapshot
+	// could otherwise find a new megaflow's entry under an id its flow
+	// table gives to the deleted one.
+	pendingFree []uint32
+	// Deleted megaflows whose Ref the Releaser has not been told about
+	// yet (releaseDeleted tells it, without mu).
+	released  []releasedFlow
 	nflows    int
 	lastGen   uint32
 	cls       map[uint32]*classifierBuilder
@@ -89,6 +99,7 @@ func New(cfg Config, up Upcaller) (*Datapath, error) {
 	}
 	cfg = cfg.withDefaults()
 	dp := &Datapath{cfg: cfg, up: up, cpus: cfg.PMDCPUs, epoch: time.Now().UnixNano()}
+	dp.rel, _ = up.(Releaser)
 	dp.ctl = control{
 		flows:   flowTableBuilder{chunkFresh: map[uint32]bool{}},
 		cls:     map[uint32]*classifierBuilder{},
@@ -284,6 +295,7 @@ func (dp *Datapath) DelPort(odpPort uint32) error {
 	dp.ctl.dirty = true
 	dp.publishLocked()
 	dp.mu.Unlock()
+	dp.releaseDeleted()
 	dp.assignLocked()
 	dp.syncLocked()
 	return nil

@@ -77,7 +77,7 @@ func TestUpcallDedupeWithinBatchAndAcrossInstall(t *testing.T) {
 	k.InPort = 1
 	var m flow.Mask
 	acts := up.translate(&k, &m, nil)
-	if mf := dp.install(1, &k, &m, acts, 0); mf == nil || dp.ctl.nflows != 1 {
+	if mf, _ := dp.install(1, &k, &m, acts, 0); mf == nil || dp.ctl.nflows != 1 {
 		t.Fatalf("second install created a duplicate (nflows %d)", dp.ctl.nflows)
 	}
 }

@@ -14,8 +14,10 @@ import (
 // since this PMD's miss): then that one is returned and *mask set to its
 // mask. It returns nil at the flow limit. The mask is made exact on
 // in_port, since classifiers are per in_port. The new megaflow is visible
-// to PMDs after the next publish.
-func (dp *Datapath) install(inPort uint32, k *flow.Key, mask *flow.Mask, acts odp.Actions, ref uint64) *megaflow {
+// to PMDs after the next publish. The subtable returned with it is the
+// control side's; only its words, maskw and nw, which never change, may be
+// read without mu.
+func (dp *Datapath) install(inPort uint32, k *flow.Key, mask *flow.Mask, acts odp.Actions, ref uint64) (*megaflow, *subtable) {
 	mask.InPort = ^uint32(0)
 	dp.mu.Lock()
 	defer dp.mu.Unlock()
@@ -23,17 +25,18 @@ func (dp *Datapath) install(inPort uint32, k *flow.Key, mask *flow.Mask, acts od
 	cb := c.cls[inPort]
 	if cb == nil {
 		if c.ports[inPort] == nil {
-			return nil // the port went away while its packet was in flight
+			return nil, nil // the port went away while its packet was in flight
 		}
 		cb = newClassifierBuilder()
 		c.cls[inPort] = cb
 	}
 	if mf := cb.find(k, &c.flows.cur); mf != nil {
-		*mask = c.states[mf.id].mask
-		return mf
+		st := c.states[mf.id]
+		*mask = st.mask
+		return mf, st.sub
 	}
 	if c.nflows >= dp.cfg.FlowLimit {
-		return nil
+		return nil, nil
 	}
 	var id uint32
 	if n := len(c.freeIDs); n > 0 {
@@ -55,7 +58,7 @@ func (dp *Datapath) install(inPort uint32, k *flow.Key, mask *flow.Mask, acts od
 	c.states[id] = &flowState{mf: mf, mask: *mask, sub: sub, ref: ref, created: time.Now().UnixNano()}
 	c.nflows++
 	c.dirty = true
-	return mf
+	return mf, sub
 }
 
 // deleteFlowLocked removes megaflow id from the control state; PMDs stop
@@ -69,11 +72,38 @@ func (dp *Datapath) deleteFlowLocked(id uint32) {
 			delete(c.subHits, sid)
 		}
 	}
+	if dp.rel != nil && st.ref != 0 {
+		c.released = append(c.released, releasedFlow{st.ref, st.newPackets, st.newBytes, st.used})
+	}
 	c.flows.set(id, nil)
 	c.states[id] = nil
-	c.freeIDs = append(c.freeIDs, id)
+	c.pendingFree = append(c.pendingFree, id)
 	c.nflows--
 	c.dirty = true
+}
+
+// releasedFlow is a deleted megaflow's Ref and its statistics since its
+// last Revalidate, for Releaser.Release.
+type releasedFlow struct {
+	ref            uint64
+	packets, bytes uint64
+	used           int64
+}
+
+// releaseDeleted tells the Releaser about the megaflows deleted so far.
+// It takes mu, so callers must not hold it: Release may call back into
+// the integrator (a MAC learning change kicks the revalidator).
+func (dp *Datapath) releaseDeleted() {
+	if dp.rel == nil {
+		return
+	}
+	dp.mu.Lock()
+	rel := dp.ctl.released
+	dp.ctl.released = nil
+	dp.mu.Unlock()
+	for _, r := range rel {
+		dp.rel.Release(r.ref, r.packets, r.bytes, r.used)
+	}
 }
 
 // replaceActionsLocked gives megaflow id new actions, keeping its id and
@@ -197,6 +227,7 @@ func (dp *Datapath) DelFlows() {
 	}
 	dp.publishLocked()
 	dp.mu.Unlock()
+	dp.releaseDeleted()
 	dp.syncLocked()
 }
 

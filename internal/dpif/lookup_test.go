@@ -2,7 +2,10 @@ package dpif
 
 import (
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/govs/govs/internal/flow"
 	"github.com/govs/govs/internal/packet"
@@ -179,28 +182,34 @@ func TestClassifierLookupBatchMatchesLookup(t *testing.T) {
 	}
 }
 
-// TestSubtablePublishedCloneIsImmutable inserts into and removes from a
-// subtable after publishing clones of it: each clone keeps answering
-// exactly for the flows it was published with, across chunk copies and
-// resizes.
-func TestSubtablePublishedCloneIsImmutable(t *testing.T) {
+// TestSubtablePublishedClones inserts into and removes from a subtable
+// after publishing clones of it, across chunk copies and resizes. A clone
+// keeps finding every flow it was published with, even after its removal
+// (removal copies), never finds a flow removed before, and may find flows
+// installed after (installs are in place).
+func TestSubtablePublishedClones(t *testing.T) {
 	m := flow.Mask{NwDst: ^uint32(0)}
 	s := newSubtable(0, &m)
 	ft := flowTableBuilder{chunkFresh: map[uint32]bool{}}
 	var flows []*megaflow
 	present := map[uint32]bool{}
+	removed := map[uint32]bool{}
 	type pub struct {
-		sub     *subtable
-		present map[uint32]bool
+		sub              *subtable
+		present, removed map[uint32]bool
 	}
 	var pubs []pub
 	r := rand.New(rand.NewPCG(8, 9))
+	later := 0
 	for step := range 3000 {
 		if len(flows) > 0 && r.IntN(3) == 0 {
 			mf := flows[r.IntN(len(flows))]
 			if present[mf.id] {
-				s.remove(&mf.key, mf.id)
+				if !s.remove(&mf.key, mf.id) {
+					t.Fatalf("remove %d failed", mf.id)
+				}
 				delete(present, mf.id)
+				removed[mf.id] = true
 			}
 		} else {
 			mf := &megaflow{id: uint32(len(flows)), gen: 1}
@@ -211,27 +220,38 @@ func TestSubtablePublishedCloneIsImmutable(t *testing.T) {
 			present[mf.id] = true
 		}
 		if step%97 == 0 {
-			p := pub{sub: s.clone(), present: map[uint32]bool{}}
+			p := pub{sub: s.clone(), present: map[uint32]bool{}, removed: map[uint32]bool{}}
 			for id := range present {
 				p.present[id] = true
+			}
+			for id := range removed {
+				p.removed[id] = true
 			}
 			pubs = append(pubs, p)
 		}
 	}
 	tbl := ft.publish()
 	for pi, p := range pubs {
-		n := 0
 		for _, mf := range flows {
 			got := p.sub.lookup(&mf.key, &tbl)
-			if p.present[mf.id] != (got == mf) {
-				t.Fatalf("publication %d, flow %d: present %v, lookup %v", pi, mf.id, p.present[mf.id], got)
-			}
-			if got != nil {
-				n++
+			switch {
+			case p.present[mf.id] && got != mf:
+				t.Fatalf("publication %d lost flow %d", pi, mf.id)
+			case p.removed[mf.id] && got != nil:
+				t.Fatalf("publication %d finds flow %d, removed before it", pi, mf.id)
+			case got != nil && got != mf:
+				t.Fatalf("publication %d: flow %d's key finds flow %d", pi, mf.id, got.id)
+			case got != nil && !p.present[mf.id]:
+				later++
 			}
 		}
-		if n != p.sub.n {
-			t.Fatalf("publication %d: %d flows found, n = %d", pi, n, p.sub.n)
+	}
+	if later == 0 {
+		t.Error("no publication saw a later install: installs are not in place")
+	}
+	for _, mf := range flows {
+		if got := s.lookup(&mf.key, &tbl); (got == mf) != present[mf.id] {
+			t.Fatalf("flow %d: present %v, found %v", mf.id, present[mf.id], got)
 		}
 	}
 }
@@ -273,5 +293,102 @@ func TestSubtableHashCollision(t *testing.T) {
 	}
 	if id1 := s.findFrom(b.key.Words(), h, j); id1 != b.id+1 {
 		t.Fatalf("b's entry not found under the shared hash: %d", id1)
+	}
+}
+
+// TestClassifierConcurrentInstall runs batch lookups on published
+// classifiers while the control side installs (in place), removes and
+// publishes: a lookup may miss a flow being installed but never returns a
+// megaflow its key does not match. Run it with -race too.
+func TestClassifierConcurrentInstall(t *testing.T) {
+	type published struct {
+		cls *classifier
+		ft  flowTable
+	}
+	var pub atomic.Pointer[published]
+	b := newClassifierBuilder()
+	ft := flowTableBuilder{chunkFresh: map[uint32]bool{}}
+	pub.Store(&published{cls: b.publish(), ft: ft.publish()})
+	masks := []flow.Mask{
+		{InPort: ^uint32(0), NwDst: ^uint32(0)},
+		{InPort: ^uint32(0), NwDst: ^uint32(0), TpDst: 0xffff},
+		{InPort: ^uint32(0), NwSrc: 0xffff0000, NwDst: ^uint32(0), EthType: 0xffff, NwProto: 0xff},
+	}
+	const nflows = 20000
+	mfMask := make([]flow.Mask, nflows) // by id, written before the install
+	var batches, hits atomic.Int64
+	key := func(r *rand.Rand) flow.Key {
+		var k flow.Key
+		k.InPort, k.EthType, k.NwProto = 1, 0x0800, 17
+		k.NwSrc, k.NwDst, k.TpDst = r.Uint32()&0xffff0003, r.Uint32()&0x3ff, uint16(r.IntN(4))
+		return k
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the PMD
+		defer wg.Done()
+		r := rand.New(rand.NewPCG(1, 1))
+		var keys [batchKeys]flow.Key
+		subHits := make([]uint64, nflows) // at most a subtable per install
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			p := pub.Load()
+			for i := range keys {
+				keys[i] = key(r)
+			}
+			var found [batchKeys]*megaflow
+			var lookups uint64
+			p.cls.lookupBatch(&keys, ^uint32(0), &found, &p.ft, subHits, &lookups)
+			for i, mf := range found {
+				if mf == nil {
+					continue
+				}
+				hits.Add(1)
+				if !maskedEqual(&keys[i], &mfMask[mf.id], &mf.key) {
+					t.Errorf("key %+v found megaflow %d, which it does not match", keys[i], mf.id)
+					return
+				}
+			}
+			batches.Add(1)
+		}
+	}()
+	r := rand.New(rand.NewPCG(2, 2))
+	var live []*megaflow
+	newSub := uint32(0)
+	for id := uint32(0); id < nflows; id++ {
+		if len(live) > 0 && r.IntN(2) == 0 {
+			j := r.IntN(len(live))
+			mf := live[j]
+			b.remove(b.byMask[mfMask[mf.id]], mf)
+			ft.set(mf.id, nil)
+			live = append(live[:j], live[j+1:]...)
+		}
+		k := key(r)
+		m := masks[r.IntN(len(masks))]
+		if b.find(&k, &ft.cur) != nil {
+			continue
+		}
+		mf := &megaflow{id: id, gen: 1, inPort: 1}
+		mf.key.MaskFrom(&k, &m)
+		mfMask[id] = m
+		ft.set(id, mf)
+		b.insert(b.subtableFor(&m, func() uint32 { newSub++; return newSub - 1 }), mf)
+		live = append(live, mf)
+		if id%8 == 0 {
+			pub.Store(&published{cls: b.publish(), ft: ft.publish()})
+		}
+	}
+	for batches.Load() < 200 {
+		time.Sleep(time.Millisecond)
+	}
+	close(done)
+	wg.Wait()
+	if hits.Load() == 0 {
+		t.Error("no lookup hit")
 	}
 }

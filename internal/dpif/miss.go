@@ -11,12 +11,13 @@ import (
 // datapath installs the result. It returns the megaflow to group the
 // packet with, or nil when the packet was already executed or dropped.
 func (p *pmd) miss(snap *snapshot, inPort uint32, pkt *packet.Buffer, k *flow.Key) *megaflow {
-	for j := 0; j < p.ninstalled; j++ {
-		if maskedEqual(k, &p.installMasks[j], &p.installed[j].key) {
+	kw := k.Words()
+	for j := range p.ninstalled {
+		if mf, s := p.installed[j], p.installedSub[j]; s.matchesKey(kw, mf.key.Words()) {
 			// As OVS re-runs dpcls after an upcall: a megaflow hit.
 			p.ctr.megaflowHits++
 			p.ctr.subtableLookups++
-			return p.installed[j]
+			return mf
 		}
 	}
 	u := &p.upcall
@@ -35,10 +36,10 @@ func (p *pmd) miss(snap *snapshot, inPort uint32, pkt *packet.Buffer, k *flow.Ke
 		return nil
 	}
 	if !u.NoInstall {
-		if mf := p.dp.install(inPort, k, &u.Mask, u.Actions, u.Ref); mf != nil {
+		if mf, s := p.dp.install(inPort, k, &u.Mask, u.Actions, u.Ref); mf != nil {
 			if p.ninstalled < len(p.installed) {
 				p.installed[p.ninstalled] = mf
-				p.installMasks[p.ninstalled] = u.Mask
+				p.installedSub[p.ninstalled] = s
 				p.ninstalled++
 			}
 			return mf
@@ -47,15 +48,4 @@ func (p *pmd) miss(snap *snapshot, inPort uint32, pkt *packet.Buffer, k *flow.Ke
 	p.gpkts[0], p.gkeys[0] = pkt, k
 	p.execute(snap, p.gpkts[:1], p.gkeys[:1], u.Actions)
 	return nil
-}
-
-// maskedEqual reports whether k masked by m equals the masked key mk.
-func maskedEqual(k *flow.Key, m *flow.Mask, mk *flow.Key) bool {
-	kw, mw, fw := k.Words(), m.Words(), mk.Words()
-	for i := range kw {
-		if kw[i]&mw[i] != fw[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -39,8 +39,8 @@ type pmd struct {
 	batchState
 
 	upcall       Upcall
-	installed    [packet.BatchSize]*megaflow
-	installMasks [packet.BatchSize]flow.Mask
+	installed    [packet.BatchSize]*megaflow // this batch's installs, for later misses
+	installedSub [packet.BatchSize]*subtable // their subtables (only words, maskw, nw are read)
 	ninstalled   int
 
 	ctr     pmdCounters

@@ -50,6 +50,7 @@ func (dp *Datapath) revalidator(stop <-chan struct{}, done chan<- struct{}) {
 type revalItem struct {
 	id, gen uint32
 	idle    bool
+	oldRef  uint64 // r.Ref before Revalidate
 	r       Revalidation
 }
 
@@ -73,7 +74,7 @@ func (dp *Datapath) revalidateLocked(now int64) {
 			continue
 		}
 		last := max(st.used, st.created)
-		it := revalItem{id: uint32(id), gen: st.mf.gen, idle: now-last > maxIdle}
+		it := revalItem{id: uint32(id), gen: st.mf.gen, idle: now-last > maxIdle, oldRef: st.ref}
 		it.r = Revalidation{
 			Key: st.mf.key, Mask: st.mask, Actions: slices.Clone(st.mf.actions), Ref: st.ref,
 			Packets: st.newPackets, Bytes: st.newBytes, TCPFlags: st.newTCPFlags, Used: st.used,
@@ -100,10 +101,15 @@ func (dp *Datapath) revalidateLocked(now int64) {
 		it := &items[i]
 		st := dp.ctl.states[it.id]
 		if st == nil || st.mf.gen != it.gen {
+			if dp.rel != nil && it.r.Ref != 0 && it.r.Ref != it.oldRef {
+				// Revalidate made a Ref for a megaflow gone meanwhile.
+				dp.ctl.released = append(dp.ctl.released, releasedFlow{ref: it.r.Ref})
+			}
 			continue
 		}
 		switch decisions[i] {
 		case revalDelete:
+			st.ref = it.r.Ref
 			dp.deleteFlowLocked(it.id)
 		case revalReplace:
 			dp.replaceActionsLocked(it.id, it.r.Actions)
@@ -114,6 +120,7 @@ func (dp *Datapath) revalidateLocked(now int64) {
 	}
 	dp.publishLocked()
 	dp.mu.Unlock()
+	dp.releaseDeleted()
 	dp.syncLocked()
 }
 

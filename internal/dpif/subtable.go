@@ -2,6 +2,7 @@ package dpif
 
 import (
 	"slices"
+	"sync/atomic"
 
 	"github.com/govs/govs/internal/flow"
 )
@@ -14,13 +15,20 @@ import (
 // only on a hit. The table is pointer-free, so the GC never scans it.
 //
 // An entry is 1+nw words: a header (hash<<32 | id+1, 0 when empty) and the
-// nw masked words. Entries live in chunks of chunkEntries, so that
-// publishing a change copies the chunks it touched and the chunk index,
-// not the whole table (with one subtable of 100k megaflows, copying it on
-// every install would make installing quadratic).
+// nw masked words. Entries live in chunks of chunkEntries.
 //
-// The control side mutates a private subtable and publishes clones; a
-// published subtable is never modified.
+// The control side mutates a private subtable and publishes clones that
+// share its chunks. Installing (the frequent change: one per upcall) is
+// done in place, in shared chunks too, as OVS's cmap does: the entry's
+// words are written before its header, which is stored atomically and
+// loaded atomically by lookups, so a lookup sees an empty entry or a whole
+// one; a lookup on an older snapshot may find a megaflow its flow table
+// does not have yet (ft.get returns nil: a miss). Everything else (removal,
+// which moves entries, and resizing) copies what it changes, the touched
+// chunks or the whole table, so a published subtable never sees entries
+// move or vanish. Publishing after installs alone copies nothing (with one
+// subtable of 100k megaflows, copying it on every install would make
+// installing quadratic).
 type subtable struct {
 	id    uint32 // stable, indexes per-PMD hit counters
 	mask  flow.Mask
@@ -33,9 +41,12 @@ type subtable struct {
 	chunks   [][]uint64 // chunkEntries (or all, if fewer) entries each
 	n        int        // megaflows in the table, at most half the entries
 
-	// owned[c] (control side only): chunks[c] is not shared with a
-	// published clone, so it may be written in place.
-	owned []bool
+	// Control side only: owned[c] says chunks[c] is not shared with a
+	// published clone, so entries in it may be moved or cleared in place;
+	// needsClone says publishing must clone s (a chunk was copied, or the
+	// table replaced, since the last clone).
+	owned      []bool
+	needsClone bool
 }
 
 const (
@@ -88,6 +99,7 @@ func (s *subtable) alloc(n int) {
 		s.chunks[c] = make([]uint64, per*s.stride)
 		s.owned[c] = true
 	}
+	s.needsClone = true
 }
 
 // hash hashes the words of kw that s's mask uses, masked.
@@ -112,7 +124,8 @@ func (s *subtable) entry(i uint32) []uint64 {
 	return c[off : off+s.stride : off+s.stride]
 }
 
-// matches reports whether the masked words of kw equal those of entry e.
+// matches reports whether the masked words of kw equal those of entry e
+// (e[1:]; e[0] is the header).
 func (s *subtable) matches(kw *[flow.KeyWords]uint64, e []uint64) bool {
 	ws := s.words[:s.nw:s.nw]
 	ms := s.maskw[:len(ws):len(ws)]
@@ -120,6 +133,20 @@ func (s *subtable) matches(kw *[flow.KeyWords]uint64, e []uint64) bool {
 	ev = ev[:len(ws)]
 	for j, w := range ws {
 		if kw[w]&ms[j] != ev[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// matchesKey reports whether kw matches the masked key mk of one of s's
+// megaflows (in the same classifier). It reads only words, maskw and nw,
+// which never change.
+func (s *subtable) matchesKey(kw, mk *[flow.KeyWords]uint64) bool {
+	ws := s.words[:s.nw:s.nw]
+	ms := s.maskw[:len(ws):len(ws)]
+	for j, w := range ws {
+		if kw[w]&ms[j] != mk[w] {
 			return false
 		}
 	}
@@ -136,7 +163,7 @@ func (s *subtable) find(kw *[flow.KeyWords]uint64, h uint32) uint32 {
 func (s *subtable) findFrom(kw *[flow.KeyWords]uint64, h, j uint32) uint32 {
 	for ; ; j = (j + 1) & s.slotMask {
 		e := s.entry(j)
-		hdr := e[0]
+		hdr := atomic.LoadUint64(&e[0])
 		if uint32(hdr) == 0 {
 			return 0
 		}
@@ -161,6 +188,7 @@ func (s *subtable) own(i uint32) []uint64 {
 	if !s.owned[c] {
 		s.chunks[c] = slices.Clone(s.chunks[c])
 		s.owned[c] = true
+		s.needsClone = true
 	}
 	return s.entry(i)
 }
@@ -173,11 +201,11 @@ func (s *subtable) insert(mf *megaflow) {
 	}
 	kw := mf.key.Words()
 	h := s.hash(kw)
-	e := s.own(s.freeSlot(h))
-	e[0] = uint64(h)<<32 | uint64(mf.id+1)
+	e := s.entry(s.freeSlot(h)) // in place, even in a shared chunk
 	for j := range s.nw {
 		e[1+j] = kw[s.words[j]] & s.maskw[j]
 	}
+	atomic.StoreUint64(&e[0], uint64(h)<<32|uint64(mf.id+1)) // last
 	s.n++
 }
 
@@ -241,12 +269,13 @@ func (s *subtable) remove(key *flow.Key, id uint32) bool {
 }
 
 // clone returns a copy to publish. It shares the chunks with s, which
-// copies a chunk before it next writes to it.
+// copies a chunk before it next moves or clears entries in it.
 func (s *subtable) clone() *subtable {
 	c := *s
 	c.chunks = slices.Clone(s.chunks)
 	c.owned = nil
 	clear(s.owned)
+	s.needsClone = false
 	return &c
 }
 
@@ -331,7 +360,7 @@ func (s *subtable) candidates(hs *[batchKeys]uint32, todo uint32) uint32 {
 				if off >= len(tab) {
 					panic("dpif: subtable entry out of range")
 				}
-				hdr := tab[off]
+				hdr := atomic.LoadUint64(&tab[off])
 				if uint32(hdr) == 0 {
 					break
 				}
@@ -353,7 +382,7 @@ func (s *subtable) candidates(hs *[batchKeys]uint32, todo uint32) uint32 {
 			if off >= len(c) {
 				panic("dpif: subtable entry out of range")
 			}
-			hdr := c[off]
+			hdr := atomic.LoadUint64(&c[off])
 			if uint32(hdr) == 0 {
 				break
 			}

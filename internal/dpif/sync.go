@@ -6,6 +6,12 @@ package dpif
 // not running are served on the caller's goroutine.
 // +checklocks:dp.pmdMu
 func (dp *Datapath) syncLocked() {
+	// Deleted megaflows' ids become reusable after this sync, if their
+	// deletion is published before it starts.
+	dp.mu.Lock()
+	dp.publishLocked()
+	freed := len(dp.ctl.pendingFree)
+	dp.mu.Unlock()
 	reqs := make([]uint64, len(dp.pmds))
 	for i, p := range dp.pmds {
 		if p.running {
@@ -23,6 +29,9 @@ func (dp *Datapath) syncLocked() {
 	for _, p := range dp.pmds {
 		dp.mergeLocked(&p.pub)
 	}
+	c := &dp.ctl
+	c.freeIDs = append(c.freeIDs, c.pendingFree[:freed]...)
+	c.pendingFree = append(c.pendingFree[:0], c.pendingFree[freed:]...)
 	dp.mu.Unlock()
 }
 
