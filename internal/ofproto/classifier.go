@@ -1,6 +1,7 @@
 package ofproto
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/govs/govs/internal/flow"
@@ -33,6 +34,35 @@ type subtable struct {
 	// in insertion order).
 	rules map[flow.Key][]*Rule
 	n     int
+	// prios are the distinct priorities of the rules, ascending, and
+	// counts how many rules have each: maxPrio is the last one, kept in
+	// O(distinct priorities) per change instead of a scan of every rule
+	// (which made deleting a large subtable quadratic).
+	prios  []uint16
+	counts []int32
+}
+
+// addPrio counts one more rule of priority p.
+func (st *subtable) addPrio(p uint16) {
+	i, found := slices.BinarySearch(st.prios, p)
+	if found {
+		st.counts[i]++
+		return
+	}
+	st.prios = slices.Insert(st.prios, i, p)
+	st.counts = slices.Insert(st.counts, i, 1)
+}
+
+// delPrio counts one rule of priority p less.
+func (st *subtable) delPrio(p uint16) {
+	i, found := slices.BinarySearch(st.prios, p)
+	if !found {
+		return
+	}
+	if st.counts[i]--; st.counts[i] == 0 {
+		st.prios = slices.Delete(st.prios, i, i+1)
+		st.counts = slices.Delete(st.counts, i, i+1)
+	}
 }
 
 // classifier is the tuple space of one table. It is not safe for
@@ -99,6 +129,7 @@ func (c *classifier) insert(r *Rule) {
 	st.rules[r.Match.Key] = rs
 	st.n++
 	c.n++
+	st.addPrio(r.Priority)
 	if st.n == 1 || r.Priority > st.maxPrio {
 		st.maxPrio = r.Priority
 		c.sortSubtables()
@@ -135,6 +166,7 @@ func (c *classifier) remove(r *Rule) {
 		}
 		st.n--
 		c.n--
+		st.delPrio(r.Priority)
 		break
 	}
 	if st.n == 0 {
@@ -147,13 +179,8 @@ func (c *classifier) remove(r *Rule) {
 		}
 		return
 	}
-	if r.Priority == st.maxPrio {
-		st.maxPrio = 0
-		for _, rs := range st.rules {
-			if rs[0].Priority > st.maxPrio {
-				st.maxPrio = rs[0].Priority
-			}
-		}
+	if top := st.prios[len(st.prios)-1]; top != st.maxPrio {
+		st.maxPrio = top
 		c.sortSubtables()
 	}
 }

@@ -3,6 +3,7 @@ package ofproto
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/govs/govs/internal/flow"
 )
@@ -205,5 +206,74 @@ func BenchmarkTableLookup(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		tbl.Lookup(&keys[i&63], &wc)
+	}
+}
+
+// TestClassifierSharedPriorities: with many rules per priority, each
+// subtable's maximum priority follows insertions and removals (the
+// per-priority counts), and lookups find a rule of the reference's
+// priority.
+func TestClassifierSharedPriorities(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	prios := []uint16{5, 10, 10, 20, 40}
+	for round := 0; round < 20; round++ {
+		tbl := newTable(0)
+		var rules []*Rule
+		for i := 0; i < 80; i++ {
+			m, p := clsMatch(rng), clsPick(rng, prios)
+			if tbl.cls.find(&m, p) != nil {
+				continue
+			}
+			r := &Rule{Priority: p, Match: m}
+			tbl.cls.insert(r)
+			rules = append(rules, r)
+		}
+		for len(rules) > 0 {
+			i := rng.IntN(len(rules))
+			tbl.cls.remove(rules[i])
+			rules = append(rules[:i], rules[i+1:]...)
+			for _, st := range tbl.cls.subtables {
+				var want uint16
+				for _, rs := range st.rules {
+					want = max(want, rs[0].Priority)
+				}
+				if st.maxPrio != want {
+					t.Fatalf("round %d: subtable maxPrio %d, want %d", round, st.maxPrio, want)
+				}
+			}
+			for j := 0; j < 20; j++ {
+				k := clsPacket(rng)
+				got, want := tbl.Lookup(&k, nil), clsLinearLookup(rules, &k)
+				if (got == nil) != (want == nil) || got != nil && got.Priority != want.Priority {
+					t.Fatalf("round %d: Lookup = %v, want priority of %v", round, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestClassifierDeleteManyIsLinear: 100k rules of one priority in one
+// subtable (what `ovs-ofctl add-flows` of a big exact-match table makes)
+// all come out quickly. Recomputing the maximum priority by scanning the
+// subtable on every removal made this quadratic (minutes).
+func TestClassifierDeleteManyIsLinear(t *testing.T) {
+	const n = 100000
+	tbl := newTable(0)
+	rules := make([]*Rule, n)
+	for i := range rules {
+		k := flow.Key{EthType: 0x0800, NwSrc: 0x0a000000 + uint32(i)}
+		m := flow.Mask{EthType: 0xffff, NwSrc: 0xffffffff}
+		rules[i] = &Rule{Priority: 100, Match: NewMatch(&k, &m)}
+		tbl.cls.insert(rules[i])
+	}
+	start := time.Now()
+	for _, r := range rules {
+		tbl.cls.remove(r)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("removing %d rules took %v", n, d)
+	}
+	if tbl.Len() != 0 || len(tbl.cls.subtables) != 0 {
+		t.Fatalf("%d rules and %d subtables left", tbl.Len(), len(tbl.cls.subtables))
 	}
 }
