@@ -74,11 +74,11 @@ func ParseBatch(pkts []*packet.Buffer, keys []Key) (simple uint32) {
 		data := b.Data()
 		k.reset()
 		k.InPort = b.InPort
-		if len(data) >= tpOff+udpHeaderLen {
+		if len(data) >= tpOff+udpHeaderLen && binary.BigEndian.Uint16(data[12:]) == ethIPv4 {
 			d := data[:tpOff+udpHeaderLen]
 			tot := int(binary.BigEndian.Uint16(d[ipOff+2:]))
 			proto := d[ipOff+9]
-			if binary.BigEndian.Uint16(d[12:]) == ethIPv4 && d[ipOff]&0x0f == ipv4MinLen/4 &&
+			if d[ipOff]&0x0f == ipv4MinLen/4 &&
 				binary.BigEndian.Uint16(d[ipOff+6:])&(ipv4MF|ipv4OffMask) == 0 && tot <= len(data)-ipOff &&
 				(proto == protoUDP && tot >= ipv4MinLen+udpHeaderLen ||
 					proto == protoTCP && tot >= ipv4MinLen+tcpHeaderLen) {

@@ -190,6 +190,29 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// BenchmarkParseBatch parses batches of 32 packets of one kind, as the
+// datapath does (ParseBatch); ns/op is per packet.
+func BenchmarkParseBatch(b *testing.B) {
+	for _, name := range []string{"tcp4", "qinq", "tcp6", "exthdr6", "ns6", "arp"} {
+		pkt := seedPackets()[name]
+		b.Run(name, func(b *testing.B) {
+			const n = packet.BatchSize
+			bufs := make([]packet.Buffer, n)
+			pkts := make([]*packet.Buffer, n)
+			for i := range bufs {
+				bufs[i].Reset(pkt, 0, len(pkt))
+				pkts[i] = &bufs[i]
+			}
+			keys := make([]Key, n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += n {
+				ParseBatch(pkts, keys)
+			}
+		})
+	}
+}
+
 func BenchmarkParse(b *testing.B) {
 	for _, name := range []string{"tcp4", "qinq", "tcp6", "exthdr6", "ns6", "arp"} {
 		pkt := seedPackets()[name]
