@@ -94,7 +94,16 @@ func BenchmarkMegaflowHit1(b *testing.B) {
 
 // BenchmarkMegaflowHit20 installs 20 megaflows with 20 different masks
 // (nw_dst exact, nw_src prefixes /8../27) and spreads the traffic over all.
-func BenchmarkMegaflowHit20(b *testing.B) {
+// Each subtable holds one megaflow, so it is searched through its list
+// (subtable.lookupFew); BenchmarkMegaflowHit20Busy measures hashed ones.
+func BenchmarkMegaflowHit20(b *testing.B) { benchMegaflowHit20(b, 0) }
+
+// BenchmarkMegaflowHit20Busy is BenchmarkMegaflowHit20 with 63 more
+// megaflows in each subtable, which no packet hits: every subtable is
+// searched by hash.
+func BenchmarkMegaflowHit20Busy(b *testing.B) { benchMegaflowHit20(b, 63) }
+
+func benchMegaflowHit20(b *testing.B, extra int) {
 	const nsub = 20
 	frames := benchFrames(packet.BatchSize, func(i int) uint32 { return 0x0a000002 + uint32(i%nsub) })
 	r := newBenchRig(b, Config{EMCInsertInvProb: -1}, &testUpcaller{}, frames)
@@ -103,13 +112,20 @@ func BenchmarkMegaflowHit20(b *testing.B) {
 		flow.ParseBytes(frames[i], &k)
 		k.InPort = 1
 		m := flow.Mask{EthType: 0xffff, NwDst: ^uint32(0), NwSrc: ^uint32(0) << (24 - i)}
-		if mf, _ := r.dp.install(1, &k, &m, odp.Actions{odp.Output(k.NwDst&0xff + 1)}, 0); mf == nil {
-			b.Fatal("install failed")
+		for j := range 1 + extra {
+			k.NwDst = 0x0a000002 + uint32(i) + uint32(j)<<16 // j > 0: no traffic
+			if mf, _ := r.dp.install(1, &k, &m, odp.Actions{odp.Output(k.NwDst&0xff + 1)}, 0); mf == nil {
+				b.Fatal("install failed")
+			}
 		}
 	}
 	r.dp.publish()
-	if n := len(r.dp.snap.Load().cls[1].subtables); n != nsub {
-		b.Fatalf("%d subtables, want %d", n, nsub)
+	subs := r.dp.snap.Load().cls[1].subtables
+	if len(subs) != nsub {
+		b.Fatalf("%d subtables, want %d", len(subs), nsub)
+	}
+	if busy := extra+1 > fewEntries; subs[0].fewMode == busy {
+		b.Fatalf("subtable in few mode: %v, want %v", subs[0].fewMode, !busy)
 	}
 	r.run(b)
 	if lph := r.dp.PMDStats()[0].LookupsPerHit; lph < 5 {

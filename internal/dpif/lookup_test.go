@@ -114,19 +114,29 @@ func TestEMCSimpleKeyNeverMatchesOtherEntry(t *testing.T) {
 }
 
 // TestClassifierLookupBatchMatchesLookup checks the batch dpcls lookup
-// against per-key lookups on random masks and keys, with its statistics.
+// against per-key lookups on random masks and keys, with its statistics:
+// with many megaflows per mask (hashed subtables) and with few (listed
+// ones), after removals too.
 func TestClassifierLookupBatchMatchesLookup(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct{ masks, flows int }{{8, 400}, {40, 60}} {
+		testClassifierLookupBatch(t, tc.masks, tc.flows)
+	}
+}
+
+func testClassifierLookupBatch(t *testing.T, nmasks, nflows int) {
+	r := rand.New(rand.NewPCG(5, uint64(nmasks)))
 	b := newClassifierBuilder()
 	ft := flowTableBuilder{chunkFresh: map[uint32]bool{}}
 	var masks []flow.Mask
-	for range 8 {
+	for range nmasks {
 		masks = append(masks, randomMask(r))
 	}
 	nextSub := uint32(0)
 	newID := func() uint32 { nextSub++; return nextSub - 1 }
 	id := uint32(0)
-	for range 400 {
+	var flows []*megaflow
+	var flowMasks []flow.Mask
+	for range nflows {
 		m := masks[r.IntN(len(masks))]
 		k := randomKey(r)
 		if b.find(&k, &ft.cur) != nil {
@@ -136,7 +146,25 @@ func TestClassifierLookupBatchMatchesLookup(t *testing.T) {
 		mf.key.MaskFrom(&k, &m)
 		b.insert(b.subtableFor(&m, newID), mf)
 		ft.set(id, mf)
+		flows = append(flows, mf)
+		flowMasks = append(flowMasks, m)
 		id++
+	}
+	// Remove every fifth flow.
+	for i := 0; i < len(flows); i += 5 {
+		b.remove(b.byMask[flowMasks[i]], flows[i])
+		ft.set(flows[i].id, nil)
+	}
+	few, hashed := 0, 0
+	for _, s := range b.order {
+		if s.fewMode {
+			few++
+		} else {
+			hashed++
+		}
+	}
+	if few == 0 || hashed == 0 && nflows > 100 {
+		t.Fatalf("%d listed and %d hashed subtables: not the mix this test needs", few, hashed)
 	}
 	cls := b.publish()
 	tbl := ft.publish()
@@ -177,7 +205,7 @@ func TestClassifierLookupBatchMatchesLookup(t *testing.T) {
 	for _, h := range subHits {
 		sum += h
 	}
-	if sum != totalHits || totalHits < 500 {
+	if sum != totalHits || totalHits < 100 {
 		t.Fatalf("subtable hits add up to %d, hits %d (want many)", sum, totalHits)
 	}
 }

@@ -47,7 +47,21 @@ type subtable struct {
 	// table replaced, since the last clone).
 	owned      []bool
 	needsClone bool
+
+	// A tiny or small subtable holding at most fewEntries megaflows also
+	// keeps them in a list (their ids and masked words) that lookupBatch
+	// scans instead of hashing: most masks have only a few megaflows, and
+	// comparing two or four words beats a multiply and a probe. The list
+	// is a plain copy in the struct, so each publication carries its own,
+	// rebuilt on every change while it is in use (clone then copies it).
+	fewMode bool
+	few     int
+	fewIDs  [fewEntries]uint32 // megaflow id + 1
+	fewKeys [fewEntries][smallWords]uint64
 }
+
+// fewEntries is the most megaflows a subtable keeps in its list.
+const fewEntries = 4
 
 const (
 	minSlots          = 8
@@ -207,6 +221,31 @@ func (s *subtable) insert(mf *megaflow) {
 	}
 	atomic.StoreUint64(&e[0], uint64(h)<<32|uint64(mf.id+1)) // last
 	s.n++
+	s.updateFew()
+}
+
+// updateFew rebuilds the list of megaflows after a change, if s keeps one
+// (then the change must be published by a clone).
+func (s *subtable) updateFew() {
+	use := s.nw <= smallWords && s.n <= fewEntries
+	if !use && !s.fewMode {
+		return
+	}
+	s.fewMode, s.few = use, 0
+	s.needsClone = true
+	if !use {
+		return
+	}
+	for j := range s.slotMask + 1 {
+		e := s.entry(j)
+		if uint32(e[0]) == 0 {
+			continue
+		}
+		s.fewIDs[s.few] = uint32(e[0])
+		s.fewKeys[s.few] = [smallWords]uint64{}
+		copy(s.fewKeys[s.few][:], e[1:])
+		s.few++
+	}
 }
 
 // freeSlot returns the first empty entry on h's probe sequence.
@@ -262,6 +301,7 @@ func (s *subtable) remove(key *flow.Key, id uint32) bool {
 	}
 	clear(s.own(i))
 	s.n--
+	defer s.updateFew()
 	if s.n*8 < int(m)+1 && int(m)+1 > minSlots {
 		s.resize((int(m) + 1) / 2)
 	}
@@ -290,6 +330,9 @@ func (s *subtable) clone() *subtable {
 // live, so its state stays in registers (Go keeps no register across a
 // call).
 func (s *subtable) lookupBatch(keys *[batchKeys]flow.Key, todo uint32, found *[batchKeys]*megaflow, ft *flowTable) (uint32, int) {
+	if s.fewMode {
+		return s.lookupFew(keys, todo, found, ft)
+	}
 	var hs [batchKeys]uint32
 	switch s.nw {
 	case tinyWords:
@@ -404,4 +447,88 @@ func hashTiny(a0, a1 uint64) uint32 {
 // hashSmall is subtable.hash of a small subtable's masked words.
 func hashSmall(a0, a1, a2, a3 uint64) uint32 {
 	return fold(smallWords + mix(a0^hashSecrets[0], a1^hashSecrets[1]) + mix(a2^hashSecrets[2], a3^hashSecrets[3]))
+}
+
+// lookupFew is lookupBatch for a subtable in few mode: each key's masked
+// words are compared with those of each of the (at most fewEntries)
+// megaflows, with no hashing.
+func (s *subtable) lookupFew(keys *[batchKeys]flow.Key, todo uint32, found *[batchKeys]*megaflow, ft *flowTable) (uint32, int) {
+	if s.nw == tinyWords {
+		return s.lookupFewTiny(keys, todo, found, ft)
+	}
+	w0, w1, w2, w3 := int(s.words[0]), int(s.words[1]), int(s.words[2]), int(s.words[3])
+	if w0 >= flow.KeyWords || w1 >= flow.KeyWords || w2 >= flow.KeyWords || w3 >= flow.KeyWords {
+		panic("dpif: subtable word out of range")
+	}
+	m0, m1, m2, m3 := s.maskw[0], s.maskw[1], s.maskw[2], s.maskw[3]
+	fk := s.fewKeys[:min(s.few, fewEntries)]
+	hits := 0
+	for m := todo; m != 0; m &= m - 1 {
+		i := trailingZeros(m)
+		kw := keys[i].Words()
+		// A tiny subtable's words 2 and 3 are padding: word 0, mask 0.
+		a0, a1, a2, a3 := kw[w0]&m0, kw[w1]&m1, kw[w2]&m2, kw[w3]&m3
+		for e := range fk {
+			if fk[e][0] != a0 || fk[e][1] != a1 || fk[e][2] != a2 || fk[e][3] != a3 {
+				continue
+			}
+			if mf := ft.get(s.fewIDs[e] - 1); mf != nil {
+				found[i] = mf
+				todo &^= 1 << i
+				hits++
+			}
+			break
+		}
+	}
+	return todo, hits
+}
+
+// lookupFewTiny is lookupFew for a tiny subtable: two words to compare
+// per key and listed megaflow, unrolled, and each megaflow fetched once per
+// batch.
+func (s *subtable) lookupFewTiny(keys *[batchKeys]flow.Key, todo uint32, found *[batchKeys]*megaflow, ft *flowTable) (uint32, int) {
+	w0, w1 := int(s.words[0]), int(s.words[1])
+	if w0 >= flow.KeyWords || w1 >= flow.KeyWords {
+		panic("dpif: subtable word out of range")
+	}
+	m0, m1 := s.maskw[0], s.maskw[1]
+	fk, few := &s.fewKeys, s.few
+	if few == 0 {
+		return todo, 0
+	}
+	var hit [fewEntries]uint32 // keys that match each listed megaflow
+	for m := todo; m != 0; m &= m - 1 {
+		i := trailingZeros(m)
+		kw := keys[i].Words()
+		a0, a1 := kw[w0]&m0, kw[w1]&m1
+		switch {
+		case fk[0][0] == a0 && fk[0][1] == a1:
+			hit[0] |= 1 << i
+		case few < 2:
+		case fk[1][0] == a0 && fk[1][1] == a1:
+			hit[1] |= 1 << i
+		case few < 3:
+		case fk[2][0] == a0 && fk[2][1] == a1:
+			hit[2] |= 1 << i
+		case few < 4:
+		case fk[3][0] == a0 && fk[3][1] == a1:
+			hit[3] |= 1 << i
+		}
+	}
+	hits := 0
+	for e, h := range hit {
+		if h == 0 {
+			continue
+		}
+		mf := ft.get(s.fewIDs[e] - 1)
+		if mf == nil {
+			continue
+		}
+		for m := h; m != 0; m &= m - 1 {
+			found[trailingZeros(m)] = mf
+		}
+		todo &^= h
+		hits += popcount(h)
+	}
+	return todo, hits
 }
