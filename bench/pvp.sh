@@ -23,6 +23,7 @@
 # Env:   RUNS (3) WARMUP (3) WINDOW (8) MODES OUT (bench/results/pvp-<time>)
 #        PEERS (/work/shared/peers) PROFILE (1: perf profile of govs during
 #        one more gen1-64 run, if perf is installed) MAX_FOREIGN MAX_RETRY
+#        GOVS_SRC (HEAD: build govs from that commit; "worktree")
 #
 # Isolation: everything runs in network namespace gvdpvp<pid> (OVS-DPDK's
 # and govs' bridge TAPs stay there; ip netns exec also gives the harness
@@ -49,21 +50,30 @@ if [ "${1:-}" = switch ]; then
     vsctl() { ovs-vsctl --db=unix:"$OVS_RUNDIR/db.sock" --timeout=20 "$@"; }
     ofctl() { ovs-ofctl -O OpenFlow13 "$@"; }
     appctl() { ovs-appctl -t ovs-vswitchd "$@"; }   # finds $OVS_RUNDIR/ovs-vswitchd.pid
-    gpid=""
+    gpid="" spid=""
     cleanup() {
-        trap - TERM INT EXIT
+        # ignore the harness' TERM meanwhile: it signals every process of
+        # the tree in turn, this script right after govs
+        trap '' TERM INT
+        trap - EXIT
+        # the sampler first: the harness only killed the children it saw
+        if [ -n "$spid" ]; then pkill -P "$spid" 2>/dev/null; kill "$spid" 2>/dev/null; fi
         if [ -n "$gpid" ] && kill -0 "$gpid" 2>/dev/null; then
             kill -TERM "$gpid"
-            for _ in $(seq 50); do kill -0 "$gpid" 2>/dev/null || break; sleep 0.1; done
+            for _ in $(seq 40); do kill -0 "$gpid" 2>/dev/null || break; sleep 0.1; done
             kill -KILL "$gpid" 2>/dev/null
         fi
-        wait 2>/dev/null
+        [ -n "$gpid" ] && wait "$gpid" 2>/dev/null
         cp -f "$OVS_LOGDIR"/*.log "$(dirname "$GVD_STATS")"/ 2>/dev/null
         rm -rf "$d"
         exit 0
     }
     trap cleanup TERM INT EXIT
-    "$GOVS_BIN" run --log-file="$OVS_LOGDIR/govs-$(date +%H%M%S).log" &
+    # setsid: a session of its own, as OVS has (--detach). With the
+    # kernel's autogroup scheduling each session is one scheduling entity:
+    # left in the harness' session, govs' PMD would share one weight with
+    # testpmd and get about half the CPU-1 time OVS's PMD gets under load.
+    setsid "$GOVS_BIN" run --log-file="$OVS_LOGDIR/govs-$(date +%H%M%S).log" &
     gpid=$!
     echo "$gpid" > "$(dirname "$GVD_STATS")/govs.pid"
     for _ in $(seq 100); do vsctl --timeout=1 get Open_vSwitch . ovs_version >/dev/null 2>&1 && break; sleep 0.1; done
@@ -86,6 +96,7 @@ if [ "${1:-}" = switch ]; then
     # pmd-stats over the window (the harness does this for OVS only):
     # clear once warm, read just before the window closes.
     (
+        trap - TERM INT EXIT
         sleep "$(awk -v a="${SWITCH_SETTLE:-2}" -v b="$WARMUP" 'BEGIN{print a+b+2}')"
         appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1 || exit 0
         sleep "$(awk -v w="$WINDOW" 'BEGIN{print (w>3)?w-2:1}')"
@@ -93,6 +104,7 @@ if [ "${1:-}" = switch ]; then
         m=$(ls -t "$RESDIR"/testpmd-*.log 2>/dev/null | head -1 | sed 's/.*testpmd-\(.*\)-[0-9]*\.log$/\1/')
         { echo "# mode=$m $(date +%T) rules=$rules"; appctl dpif-netdev/pmd-stats-show -pmd 1; } >> "$GVD_STATS" 2>&1
     ) &
+    spid=$!
     wait "$gpid"
     gpid=""
     exit 0
@@ -118,6 +130,9 @@ for c in dpdk-testpmd ovs-vsctl ovs-ofctl ovs-appctl go; do
 done
 [ -x "$PEERS/1-ovs-dpdk-pvp.sh" ] || die "no $PEERS/1-ovs-dpdk-pvp.sh"
 [ -e "$PEERS_ROOT" ] && die "$PEERS_ROOT exists (stale run? inspect and remove it)"
+# The harness' OVS-DPDK uses the fixed DPDK prefix peersovs: one PVP run
+# on the machine at a time.
+pgrep -f 'file-prefix=peersovs' >/dev/null && die "another OVS-DPDK PVP run is in progress"
 mkdir -p "$OUT"
 OUT=$(readlink -f "$OUT")
 
@@ -131,8 +146,21 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-# The binary stays with the results: perf annotate needs it.
-(cd "$HERE/.." && go build -o "$OUT/govs" ./cmd/govs) || die "go build"
+# The binary stays with the results (perf annotate needs it). It is built
+# from GOVS_SRC: HEAD (default) or another commit through git archive, so
+# that others' uncommitted changes in a shared work tree are not measured
+# by accident, or "worktree" for the files as they are.
+GOVS_SRC=${GOVS_SRC:-HEAD}
+if [ "$GOVS_SRC" = worktree ]; then
+    (cd "$HERE/.." && go build -o "$OUT/govs" ./cmd/govs) || die "go build"
+    GOVS_REV="$(cd "$HERE/.." && git describe --always --dirty) (work tree)"
+else
+    src=$(mktemp -d /tmp/gvd-pvp-src.XXXXXX)
+    (cd "$HERE/.." && git archive "$GOVS_SRC") | tar -x -C "$src" || die "git archive $GOVS_SRC"
+    (cd "$src" && go build -o "$OUT/govs" ./cmd/govs) || { rm -rf "$src"; die "go build"; }
+    rm -rf "$src"
+    GOVS_REV=$(cd "$HERE/.." && git rev-parse --short "$GOVS_SRC")
+fi
 export GOVS_BIN=$OUT/govs
 ip netns add "$NS" || die "netns $NS"
 ip -n "$NS" link set lo up
@@ -185,7 +213,7 @@ for m in $MODES; do
     case $m in io-*|*-portrules) portmodes="$portmodes $m" ;; *) l4modes="$l4modes $m" ;; esac
 done
 {
-    echo "# PVP govs vs OVS-DPDK, $(date -Is), $(uname -r), govs $(cd "$HERE/.." && git describe --always --dirty 2>/dev/null)"
+    echo "# PVP govs vs OVS-DPDK, $(date -Is), $(uname -r), govs $GOVS_REV"
     echo "# RUNS=$RUNS WARMUP=$WARMUP WINDOW=$WINDOW MODES=$MODES"
 } > "$OUT/summary.txt"
 
