@@ -104,6 +104,32 @@ var (
 	orderNXM = buildOrder(flow.FieldVLANTCI, flow.FieldNwTOS)
 )
 
+// maskWord is one 64-bit word of a field's storage in a flow.Mask.
+type maskWord struct {
+	i    int
+	bits uint64
+}
+
+// fieldWords lists, per field, the mask words its bits lie in: whether a
+// match still has unwritten bits of a field is then a test of a word or
+// two, not of a whole mask (dump-flows writes every rule's match).
+var fieldWords = func() (fw [flow.NumFieldIDs][]maskWord) {
+	for id := flow.FieldID(1); id < flow.NumFieldIDs; id++ {
+		f := flow.FieldByID(id)
+		if f == nil {
+			continue
+		}
+		var m flow.Mask
+		f.Unwildcard(&m)
+		for i, w := range m.Words() {
+			if w != 0 {
+				fw[id] = append(fw[id], maskWord{i, w})
+			}
+		}
+	}
+	return fw
+}()
+
 func buildOrder(first ...flow.FieldID) []flow.FieldID {
 	base := []flow.FieldID{flow.FieldInPort, flow.FieldMetadata, flow.FieldEthDst, flow.FieldEthSrc, flow.FieldEthType}
 	out := append(base, first...)
@@ -148,15 +174,15 @@ func TLVsFromMatch(m *ofproto.Match, nxm bool) []ofp.OXM {
 	}
 	var out []ofp.OXM
 	var done flow.Mask
+	mw, dw := m.Mask.Words(), done.Words()
 	for _, id := range order {
 		f := flow.FieldByID(id)
-		var rest flow.Mask
-		f.Unwildcard(&rest)
-		rw, mw, dw := rest.Words(), m.Mask.Words(), done.Words()
 		left := false
-		for i := range rw {
-			rw[i] &= mw[i] &^ dw[i]
-			left = left || rw[i] != 0
+		for _, w := range fieldWords[id] {
+			if w.bits&mw[w.i]&^dw[w.i] != 0 {
+				left = true
+				break
+			}
 		}
 		if !left || !f.PrereqsOK(&m.Key, &m.Mask) {
 			continue
