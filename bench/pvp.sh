@@ -24,6 +24,7 @@
 #        PEERS (/work/shared/peers) PROFILE (1: perf profile of govs during
 #        one more gen1-64 run, if perf is installed) MAX_FOREIGN MAX_RETRY
 #        GOVS_SRC (HEAD: build govs from that commit; "worktree")
+#        QUIET_WAIT (300 s) QUIET_PCT (15): wait for a quiet machine first
 #
 # Isolation: everything runs in network namespace gvdpvp<pid> (OVS-DPDK's
 # and govs' bridge TAPs stay there; ip netns exec also gives the harness
@@ -135,6 +136,27 @@ done
 pgrep -f 'file-prefix=peersovs' >/dev/null && die "another OVS-DPDK PVP run is in progress"
 mkdir -p "$OUT"
 OUT=$(readlink -f "$OUT")
+
+# Wait (up to QUIET_WAIT s) for the machine to be quiet: no other run of
+# the peer harness (another benchmark would share both CPUs with this one)
+# and less than QUIET_PCT % busy over 5 s.
+busy_pct() {
+    local a b
+    a=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat); sleep 5
+    b=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+    echo "$a $b" | awk '{printf "%.0f", ($3-$1)/($4-$2)*100}'
+}
+QUIET_WAIT=${QUIET_WAIT:-300} QUIET_PCT=${QUIET_PCT:-15}
+deadline=$(( $(date +%s) + QUIET_WAIT ))
+while :; do
+    other=$(pgrep -f "$PEERS/[0-9]-" | head -1); b=$(busy_pct)
+    [ -z "$other" ] && [ "$b" -lt "$QUIET_PCT" ] && break
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+        log "machine not quiet after ${QUIET_WAIT}s (busy ${b}%${other:+, peer harness pid $other running}); measuring anyway"
+        break
+    fi
+    log "waiting for a quiet machine (busy ${b}%${other:+, peer harness pid $other running})"
+done
 
 MON_PID=""; PERF_PID=""
 cleanup() {
