@@ -52,9 +52,13 @@ END {
     printf "| OVS 3.1 userspace, afxdp native, PMD | %s | %s | %s%% | %s |\n", cell(o64), cell(o1518), cpu[o64], oc
     bc = (b64 in med && c64 in med && med[b64] > 0 && med[c64] > 0) ? sprintf("≈ %.0f ns/pkt on CPU 0 (1/bridge − 1/ceiling)", 1000 / med[b64] - 1000 / med[c64]) : "–"
     printf "| Linux bridge, local (runs in the generator'"'"'s softirq, CPU 0) | %s | %s | %s%% | %s |\n", cell(b64), cell(b1518), cpu[b64], bc
+    if ("ref-custom-64" in med)
+        printf "| reference: testpmd io-fwd, net_af_xdp on the same veths (no lookup) | %s | %s | %s%% | – |\n", cell("ref-custom-64"), cell("ref-custom-1518"), cpu["ref-custom-64"]
     printf "| generator ceiling (testpmd net_af_xdp, no switch) | %s | %s | – | – |\n", cell(c64), cell(c1518)
     printf "| **govs / OVS userspace** | **%s** | **%s** | | |\n", ratio(g64, o64), ratio(g1518, o1518)
     printf "| **govs / Linux bridge** | **%s** | **%s** | | |\n", ratio(g64, b64), ratio(g1518, b1518)
+    if ("ref-custom-64" in med)
+        printf "| govs / testpmd io-fwd reference | %s | %s | | |\n", ratio(g64, "ref-custom-64"), ratio(g1518, "ref-custom-1518")
     printf "| govs / generator ceiling | %s | %s | | |\n", ratio(g64, c64), ratio(g1518, c1518)
     if (ENVIRON["GOVS_NS64"] != "" && o64 in cyc && cyc[o64] != "nan" && mhz > 0)
         printf "| **OVS / govs switch-core cost per packet** | **%.2f×** | %.2f× | | |\n", (cyc[o64] / mhz * 1000) / ENVIRON["GOVS_NS64"], (ENVIRON["GOVS_NS1518"] > 0 ? (cyc[o1518] / mhz * 1000) / ENVIRON["GOVS_NS1518"] : 0)

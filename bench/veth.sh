@@ -27,7 +27,8 @@
 #      GOVS_SRC (HEAD: build that commit via git archive; a commit; or worktree)
 #      BRIDGE_MODES ("64-local 1518-local") SKIP ("" or any of: ceiling ovs bridge)
 #      GOVS_RULES (openflow|normal, see govs-switch.sh) SWITCH_FAMILIES ("afxdp custom")
-#      QUIET_WAIT (300 s) QUIET_PCT (15)
+#      QUIET_WAIT (300 s) QUIET_PCT (15) REF (1: add the testpmd io-fwd reference)
+#      PERF (1: perf record CPU 1 during the switch runs, reports by comm/dso)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -77,7 +78,7 @@ cleanup() {
     ip netns del "$BENCH_NS" 2>/dev/null
     rm -rf "$PEERS_ROOT"
 }
-trap cleanup EXIT
+trap '[ -n "${PERF_PID:-}" ] && kill -INT "$PERF_PID"; cleanup' EXIT
 trap 'exit 130' INT TERM
 ip netns add "$BENCH_NS" || die "netns add $BENCH_NS"
 ip -n "$BENCH_NS" link set lo up
@@ -119,11 +120,37 @@ case " $SKIP " in *" ceiling "*) ;; *)
     run ceiling GENS=afxdp SIZES="60 1514" "$PEERS_DIR/0-generator-ceiling.sh" ;; esac
 # One invocation per frame size, so that each govs lifetime carries one
 # size and its PMD statistics give that size's cost per packet.
+# PERF=1: a CPU-1 profile (perf record -C 1) over each of these runs, to
+# split the switch core's time between the switch's own code and the kernel.
+PERF_PID=""
+perf_start() {   # label
+    [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null || return 0
+    perf record -q -e cpu-clock -C 1 -F 997 -o "$RESDIR/perf-$1.data" -- sleep 3600 >/dev/null 2>&1 &
+    PERF_PID=$!
+}
+perf_stop() {    # label
+    [ -n "$PERF_PID" ] || return 0
+    kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null; PERF_PID=""
+    perf report -q -i "$RESDIR/perf-$1.data" --sort comm,dso --stdio 2>/dev/null | grep -v '^$' | head -25 > "$RESDIR/perf-$1.txt"
+    perf report -q -i "$RESDIR/perf-$1.data" --sort comm,sym --stdio 2>/dev/null | grep -v '^$' | head -60 > "$RESDIR/perf-$1-sym.txt"
+    rm -f "$RESDIR/perf-$1.data"
+}
 case " $SKIP " in *" ovs "*) ;; *)
     for size in 64 1518; do
+        perf_start "switches-$size"
         run switches-$size FAMILIES="${SWITCH_FAMILIES:-afxdp custom}" SCEN=veth MODES=$size SWITCH_SETTLE=5 \
             SWITCH_CMD="$HERE/govs-switch.sh" "$PEERS_DIR/2-ovs-userspace-veth.sh"
+        perf_stop "switches-$size"
     done ;; esac
+# REF=1: the peers' reference "switch", testpmd io-forward between the same
+# two veths through net_af_xdp (no parsing, no lookup): what an AF_XDP
+# forwarder costs on this machine with no switching at all.
+if [ "${REF:-0}" = 1 ]; then
+    perf_start ref
+    run ref FAMILIES=custom SCEN=ref MODES="64 1518" SWITCH_SETTLE=3 \
+        SWITCH_CMD="$PEERS_DIR/ref-testpmd-switch.sh afxdp" "$PEERS_DIR/2-ovs-userspace-veth.sh"
+    perf_stop ref
+fi
 case " $SKIP " in *" bridge "*) ;; *)
     run bridge MODES="$BRIDGE_MODES" "$PEERS_DIR/3-linux-bridge.sh" ;; esac
 cleanup

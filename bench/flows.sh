@@ -1,0 +1,286 @@
+#!/bin/bash
+# bench/flows.sh: OpenFlow flow installation, govs against OVS userspace in
+# one run (issue 4, item 6). See bench/README.md, "flows.sh".
+#
+#   sudo bench/flows.sh                 # N=100000 flows, RUNS=3
+#   N=20000 RUNS=1 sudo bench/flows.sh  # quick
+#
+# For each switch, each run: `ovs-ofctl add-flows` of N flows (plain
+# ovs-ofctl: OpenFlow 1.0 + Nicira; it sends every flow-mod with a barrier
+# and waits for the barrier reply), a dump of the N flows
+# (`ovs-ofctl dump-flows br0 | wc -l`), `ovs-ofctl del-flows`, then
+# `ovs-ofctl -O OpenFlow13 --bundle add-flows` of the same N flows (one
+# atomic bundle) and del-flows again. Switches alternate inside every run,
+# one running at a time (a fresh start each run).
+# Both switches: bridge br0, datapath_type=netdev, fail_mode=secure, two
+# dummy ports, the PMD on SWITCH_CPU (pmd-cpu-mask), the other threads
+# where the kernel puts them (as OVS is deployed: PMDs pinned, the
+# control threads on the housekeeping CPUs); ovs-ofctl on CLIENT_CPU. Each
+# switch in its own network namespace (gvoflows-*) and run directory
+# under ROOT.
+#
+# Env: N (100000), RUNS (3), SWITCH_CPU (1), CLIENT_CPU (0),
+#      GOVS_SRC (HEAD: built from that commit through git archive, so
+#      uncommitted changes in a shared work tree are not measured; a commit;
+#      or "worktree"), GOVS_BIN (a ready binary instead),
+#      RESDIR (/tmp/govs-bench/flows-<timestamp>), QUIET_WAIT (120 s),
+#      QUIET_PCT (25), SKIP_OVS (1: govs only).
+set -euo pipefail
+
+N=${N:-100000}
+RUNS=${RUNS:-3}
+SWITCH_CPU=${SWITCH_CPU:-1}
+CLIENT_CPU=${CLIENT_CPU:-0}
+GOVS_SRC=${GOVS_SRC:-HEAD}
+QUIET_WAIT=${QUIET_WAIT:-120}
+QUIET_PCT=${QUIET_PCT:-25}
+SKIP_OVS=${SKIP_OVS:-0}
+RESDIR=${RESDIR:-/tmp/govs-bench/flows-$(date +%Y%m%d-%H%M%S)}
+OVS_VSWITCHD=${OVS_VSWITCHD:-/usr/lib/openvswitch-switch/ovs-vswitchd}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+
+log() { echo "[flows $(date +%H:%M:%S)] $*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
+for t in ovs-vsctl ovs-ofctl ovsdb-tool ovsdb-server taskset ip; do
+    command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || die "$t not installed"
+done
+[ "$SKIP_OVS" = 1 ] || [ -x "$OVS_VSWITCHD" ] || die "$OVS_VSWITCHD not installed (openvswitch-switch)"
+
+ROOT=$(mktemp -d /tmp/gvoflows.XXXXXX)
+mkdir -p "$RESDIR" "$ROOT/bin"
+PIDS=()
+NSES=()
+cleanup() {
+    set +e
+    local p
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    cp -f "$ROOT"/*/log/*.log "$RESDIR"/ 2>/dev/null
+    for p in "${NSES[@]}"; do ip netns del "$p" 2>/dev/null; done
+    rm -rf "$ROOT"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- govs binary
+if [ -n "${GOVS_BIN:-}" ]; then
+    cp "$GOVS_BIN" "$ROOT/bin/govs"
+elif [ "$GOVS_SRC" = worktree ]; then
+    (cd "$REPO" && go build -o "$ROOT/bin/govs" ./cmd/govs) || die "go build"
+else
+    mkdir -p "$ROOT/src"
+    (cd "$REPO" && git archive "$GOVS_SRC") | tar -x -C "$ROOT/src"
+    (cd "$ROOT/src" && go build -o "$ROOT/bin/govs" ./cmd/govs) || die "go build of $GOVS_SRC"
+fi
+if [ -n "${GOVS_BIN:-}" ]; then
+    GOVS_DESC="govs ($GOVS_BIN)"
+elif [ "$GOVS_SRC" = worktree ]; then
+    GOVS_DESC="govs $(cd "$REPO" && git rev-parse --short HEAD)+worktree"
+else
+    GOVS_DESC="govs $(cd "$REPO" && git rev-parse --short "$GOVS_SRC")"
+fi
+
+# ---------------------------------------------------------------- flows
+FLOWS=$ROOT/flows.txt
+awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++)
+    printf "priority=100,ip,nw_src=10.%d.%d.%d,nw_dst=192.168.0.1,actions=output:2\n",
+        int(i / 65536) % 256, int(i / 256) % 256, i % 256 }' > "$FLOWS"
+
+# ---------------------------------------------------------------- quiet machine
+busy_pct() { # machine busy % over 1 s
+    local a b
+    a=$(machine_jiffies)
+    sleep 1
+    b=$(machine_jiffies)
+    echo "$a $b" | awk '{ d = $4 - $2; printf "%d\n", d > 0 ? 100 * ($3 - $1) / d : 0 }'
+}
+wait_quiet() {
+    local t0=$SECONDS b
+    while :; do
+        b=$(busy_pct)
+        [ "$b" -le "$QUIET_PCT" ] && { log "machine ${b}% busy"; return; }
+        if [ $((SECONDS - t0)) -ge "$QUIET_WAIT" ]; then
+            log "machine still ${b}% busy after ${QUIET_WAIT}s: measuring anyway (see foreign %)"
+            return
+        fi
+        sleep 4
+    done
+}
+
+# ---------------------------------------------------------------- switches
+# start_switch NAME: directories, namespace gvoflows-NAME-$$, ovsdb-server
+# (OVS) or govs (which runs its own), the bridge with two dummy ports.
+start_switch() {
+    local name=$1 d=$ROOT/$1 ns=gvoflows-$1-$$
+    SW_PIDS[$name]=""
+    mkdir -p "$d"/run "$d"/db "$d"/log "$d"/etc
+    ip netns add "$ns"
+    NSES+=("$ns")
+    ip -n "$ns" link set lo up
+    local env=(OVS_RUNDIR="$d/run" OVS_DBDIR="$d/db" OVS_LOGDIR="$d/log" OVS_SYSCONFDIR="$d/etc")
+    if [ "$name" = ovs ]; then
+        ovsdb-tool create "$d/db/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+        env "${env[@]}" ovsdb-server "$d/db/conf.db" --remote=punix:"$d/run/db.sock" \
+            --unixctl="$d/run/ovsdb-server.ctl" --log-file="$d/log/ovsdb-server.log" \
+            -vconsole:off --no-chdir &
+        PIDS+=($!)
+        SW_PIDS[$name]+=" $!"
+        for _ in $(seq 1 100); do [ -S "$d/run/db.sock" ] && break; sleep 0.1; done
+        env "${env[@]}" ovs-vsctl --db=unix:"$d/run/db.sock" --no-wait init
+        ip netns exec "$ns" env "${env[@]}" "$OVS_VSWITCHD" unix:"$d/run/db.sock" \
+            --unixctl="$d/run/ovs-vswitchd.ctl" --log-file="$d/log/ovs-vswitchd.log" \
+            -vconsole:off --no-chdir --enable-dummy &
+        PIDS+=($!)
+        SW_PIDS[$name]+=" $!"
+    else
+        ip netns exec "$ns" env "${env[@]}" "$ROOT/bin/govs" run \
+            --log-file="$d/log/govs.log" > "$d/log/govs.stdout" 2>&1 &
+        PIDS+=($!)
+        SW_PIDS[$name]+=" $!"
+        for _ in $(seq 1 100); do [ -S "$d/run/db.sock" ] && break; sleep 0.1; done
+    fi
+    SW_PID[$name]=${PIDS[-1]}
+    SW_NS[$name]=$ns
+    local vs=(env "${env[@]}" ovs-vsctl --db=unix:"$d/run/db.sock" --timeout=30)
+    for _ in $(seq 1 100); do "${vs[@]}" get Open_vSwitch . ovs_version >/dev/null 2>&1 && break; sleep 0.1; done
+    "${vs[@]}" set Open_vSwitch . other_config:pmd-cpu-mask="$(printf '0x%x' $((1 << SWITCH_CPU)))" \
+        -- add-br br0 -- set bridge br0 datapath_type=netdev fail_mode=secure \
+        -- add-port br0 p1 -- set interface p1 type=dummy ofport_request=1 \
+        -- add-port br0 p2 -- set interface p2 type=dummy ofport_request=2
+    for _ in $(seq 1 100); do [ -S "$d/run/br0.mgmt" ] && break; sleep 0.1; done
+    [ -S "$d/run/br0.mgmt" ] || die "$name: no br0.mgmt"
+    SW_ENV[$name]="${env[*]}"
+    log "$name running (pid ${SW_PID[$name]})"
+}
+
+declare -A SW_PID SW_PIDS SW_ENV SW_NS
+
+# stop_switch NAME: stops everything start_switch started for NAME.
+stop_switch() {
+    local name=$1 p q keep=()
+    for p in $(echo "${SW_PIDS[$name]}" | tr ' ' '\n' | tac); do # the switch first
+        kill -TERM "$p" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    for q in "${PIDS[@]}"; do
+        [[ " ${SW_PIDS[$name]} " == *" $q "* ]] || keep+=("$q")
+    done
+    PIDS=("${keep[@]}")
+    cp -f "$ROOT/$name"/log/*.log "$RESDIR"/ 2>/dev/null || true
+    ip netns del "${SW_NS[$name]}" 2>/dev/null || true
+    rm -rf "${ROOT:?}/$name"
+}
+
+# ofctl NAME ARGS...: ovs-ofctl on CLIENT_CPU against switch NAME.
+ofctl() {
+    local name=$1; shift
+    # shellcheck disable=SC2086
+    env ${SW_ENV[$name]} taskset -c "$CLIENT_CPU" ovs-ofctl "$@"
+}
+
+# jiffies of a process tree's own time (utime+stime) and of this shell's
+# reaped children (ovs-ofctl), for the foreign-CPU meter.
+proc_jiffies() {
+    local p s=0 v
+    for p in "$@" $(pgrep -P "$1" 2>/dev/null); do
+        v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || v=0
+        s=$((s + ${v:-0}))
+    done
+    echo "$s"
+}
+self_children_jiffies() { awk '{print $16 + $17}' /proc/$$/stat; }
+machine_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+
+# timed NAME CMD...: runs CMD (output to $ROOT/out.txt) and prints
+# "seconds<TAB>foreign%", foreign being the machine's busy CPU time that
+# neither switch NAME nor this script's children (ovs-ofctl) spent, as a
+# share of all CPUs' time over the interval: other tenants.
+timed() {
+    local name=$1; shift
+    local m0 p0 c0 t0 t1 m1 p1 c1
+    m0=$(machine_jiffies); p0=$(proc_jiffies "${SW_PID[$name]}"); c0=$(self_children_jiffies)
+    t0=$(date +%s%N)
+    "$@" > "$ROOT/out.txt"
+    t1=$(date +%s%N)
+    m1=$(machine_jiffies); p1=$(proc_jiffies "${SW_PID[$name]}"); c1=$(self_children_jiffies)
+    echo "$m0 $m1 $p0 $p1 $c0 $c1 $t0 $t1" | awk '{
+        busy = $3 - $1; tot = $4 - $2; ours = ($6 - $5) + ($8 - $7);
+        f = tot > 0 ? 100 * (busy - ours) / tot : 0; if (f < 0) f = 0;
+        printf "%.3f\t%.0f\n", ($10 - $9) / 1e9, f }'
+}
+
+flow_count() { ofctl "$1" dump-aggregate br0 | sed -n 's/.*flow_count=\([0-9]*\).*/\1/p'; }
+
+# measure NAME RUN: one run's measurements, appended to runs.tsv.
+measure() {
+    local name=$1 run=$2 r n
+    ofctl "$name" del-flows br0
+    r=$(timed "$name" ofctl "$name" add-flows br0 "$FLOWS")
+    n=$(flow_count "$name"); [ "$n" = "$N" ] || die "$name: $n flows after add-flows, want $N"
+    printf '%s\t%s\tadd-flows\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
+    r=$(timed "$name" sh -c "env ${SW_ENV[$name]} taskset -c $CLIENT_CPU ovs-ofctl dump-flows br0 | wc -l")
+    n=$(grep -o '[0-9]*' "$ROOT/out.txt")
+    [ "$n" -ge "$N" ] || die "$name: dump-flows printed $n lines, want at least $N"
+    printf '%s\t%s\tdump-flows\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
+    r=$(timed "$name" ofctl "$name" del-flows br0)
+    printf '%s\t%s\tdel-flows\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
+    r=$(timed "$name" ofctl "$name" -O OpenFlow13 --bundle add-flows br0 "$FLOWS")
+    n=$(flow_count "$name"); [ "$n" = "$N" ] || die "$name: $n flows after the bundle, want $N"
+    printf '%s\t%s\tbundle-add-flows\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
+    ofctl "$name" del-flows br0
+    log "$name run $run: $(grep -P "^$name\t$run\t" "$RESDIR/runs.tsv" | awk -F'\t' '{printf "%s %.2fs  ", $3, $4}')"
+}
+
+# ---------------------------------------------------------------- run
+SWITCHES=(ovs govs)
+[ "$SKIP_OVS" = 1 ] && SWITCHES=(govs)
+: > "$RESDIR/runs.tsv"
+# One switch at a time: both PMDs would share SWITCH_CPU.
+for run in $(seq 1 "$RUNS"); do
+    for s in "${SWITCHES[@]}"; do
+        wait_quiet
+        start_switch "$s"
+        measure "$s" "$run"
+        stop_switch "$s"
+    done
+done
+
+# ---------------------------------------------------------------- table
+{
+    echo "flows.sh: N=$N flows, RUNS=$RUNS, switch CPU $SWITCH_CPU, ovs-ofctl CPU $CLIENT_CPU; $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "$GOVS_DESC; $("$OVS_VSWITCHD" --version 2>/dev/null | head -1); kernel $(uname -r); $(nproc) CPUs"
+    echo
+    echo "| measurement | OVS s (min-max) | govs s (min-max) | OVS flows/s | govs flows/s | govs/OVS | foreign CPU % (OVS, govs) |"
+    echo "|---|---|---|---|---|---|---|"
+    for what in add-flows bundle-add-flows dump-flows del-flows; do
+        awk -F'\t' -v w="$what" -v n="$N" '
+            function median(a, k,   i, j, t) {
+                for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+                return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+            }
+            $3 == w { k[$1]++; v[$1, k[$1]] = $4; if ($5 > f[$1]) f[$1] = $5
+                      if (!($1 in lo) || $4 < lo[$1]) lo[$1] = $4; if ($4 > hi[$1]) hi[$1] = $4 }
+            END {
+                for (s in k) { delete a; for (i = 1; i <= k[s]; i++) a[i] = v[s, i]; m[s] = median(a, k[s]) }
+                o = ("ovs" in m) ? sprintf("%.2f (%.2f-%.2f)", m["ovs"], lo["ovs"], hi["ovs"]) : "-"
+                g = ("govs" in m) ? sprintf("%.2f (%.2f-%.2f)", m["govs"], lo["govs"], hi["govs"]) : "-"
+                ofs = ("ovs" in m) ? sprintf("%.0f", n / m["ovs"]) : "-"
+                gfs = ("govs" in m) ? sprintf("%.0f", n / m["govs"]) : "-"
+                r = ("ovs" in m && "govs" in m) ? sprintf("%.2fx", m["ovs"] / m["govs"]) : "-"
+                printf "| %s | %s | %s | %s | %s | %s | %s, %s |\n", w, o, g, ofs, gfs, r, f["ovs"] + 0, f["govs"] + 0
+            }' "$RESDIR/runs.tsv"
+    done
+    echo
+    echo "flows/s = N / median time (dump-flows and del-flows: flows dumped/deleted per second);"
+    echo "govs/OVS = OVS time / govs time (above 1: govs faster). Foreign CPU: the largest share of the"
+    echo "machine's CPU time, during one measurement, spent by neither the switch nor ovs-ofctl (other tenants)."
+} | tee "$RESDIR/table.md"
+log "results in $RESDIR"
