@@ -27,6 +27,9 @@ type Datapath struct {
 	rel   Releaser // up, if it keeps state per megaflow; else nil
 	snap  atomic.Pointer[snapshot]
 	epoch int64 // unix ns at New: meters get time since then
+	// epochMono turns monotime() into unix ns (monotime() + epochMono), so
+	// PMDs stamp megaflows' last use without reading the wall clock.
+	epochMono int64
 
 	mu sync.Mutex
 	// +checklocks:mu
@@ -99,6 +102,7 @@ func New(cfg Config, up Upcaller) (*Datapath, error) {
 	}
 	cfg = cfg.withDefaults()
 	dp := &Datapath{cfg: cfg, up: up, cpus: cfg.PMDCPUs, epoch: time.Now().UnixNano()}
+	dp.epochMono = dp.epoch - monotime()
 	dp.rel, _ = up.(Releaser)
 	dp.ctl = control{
 		flows:   flowTableBuilder{chunkFresh: map[uint32]bool{}},

@@ -1,6 +1,7 @@
 package dpif
 
 import (
+	"github.com/govs/govs/internal/netdev"
 	"slices"
 	"sort"
 )
@@ -86,7 +87,9 @@ func (dp *Datapath) planLocked() ([][]pollEntry, []RxqInfo) {
 			next++
 		}
 		q := r.port.dev.RxQueues()[r.q]
-		plan[r.pmd] = append(plan[r.pmd], pollEntry{port: r.port.no, queue: r.q, rxq: q})
+		sp, ok := q.(netdev.SyscallPoller)
+		plan[r.pmd] = append(plan[r.pmd], pollEntry{port: r.port.no, queue: r.q, rxq: q,
+			syscall: ok && sp.PollIsSyscall()})
 		infos = append(infos, RxqInfo{
 			Port: r.port.no, PortName: r.port.dev.Name(), Queue: r.q,
 			PMD: r.pmd, CPU: dp.pmds[r.pmd].cpu, Pinned: pinned,

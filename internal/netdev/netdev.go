@@ -66,6 +66,15 @@ type RxQueue interface {
 	ID() int
 }
 
+// SyscallPoller is implemented by receive queues whose poll is a system
+// call (TAP and internal ports: a read() that usually answers EAGAIN). PMDs
+// poll such queues less often while they stay empty, the way OVS polls them
+// from its main thread rather than from PMDs, so an idle management port
+// does not cost the PMD a syscall per iteration.
+type SyscallPoller interface {
+	PollIsSyscall() bool
+}
+
 // Stats are a port's counters, as OVSDB Interface.statistics names them.
 type Stats struct {
 	RxPackets, RxBytes, RxDropped, RxErrors uint64

@@ -187,6 +187,9 @@ type rxQueue struct {
 // ID implements netdev.RxQueue.
 func (q *rxQueue) ID() int { return 0 }
 
+// PollIsSyscall implements netdev.SyscallPoller: every Recv is a read().
+func (q *rxQueue) PollIsSyscall() bool { return true }
+
 // Recv implements netdev.RxQueue: reads until the device has nothing more
 // or the batch is full. It never blocks.
 func (q *rxQueue) Recv(b *packet.Batch) (int, error) {

@@ -1,0 +1,94 @@
+package dpif
+
+import (
+	"sync/atomic"
+	"testing"
+
+	"github.com/govs/govs/internal/netdev"
+	"github.com/govs/govs/internal/netdev/dummy"
+	"github.com/govs/govs/internal/packet"
+)
+
+func TestPollBackoff(t *testing.T) {
+	var b pollBackoff
+	var skips []uint16
+	for range 8 {
+		b.update(0)
+		skips = append(skips, b.skip)
+	}
+	want := []uint16{1, 3, 7, 15, 31, 63, 63, 63}
+	for i := range want {
+		if skips[i] != want[i] {
+			t.Fatalf("skips after empty polls = %v, want %v", skips, want)
+		}
+	}
+	b.update(5)
+	if b.next != 0 {
+		t.Fatalf("a poll with packets left next=%d, want 0", b.next)
+	}
+	b.update(0)
+	if b.skip != 1 {
+		t.Fatalf("first empty poll after traffic skips %d, want 1", b.skip)
+	}
+}
+
+// syscallPort is a dummy port whose queue says its polls are syscalls and
+// counts them.
+type syscallPort struct {
+	*dummy.Port
+	q *countingRxq
+}
+
+type countingRxq struct {
+	netdev.RxQueue
+	polls atomic.Int64
+}
+
+func (q *countingRxq) Recv(b *packet.Batch) (int, error) {
+	q.polls.Add(1)
+	return q.RxQueue.Recv(b)
+}
+
+func (q *countingRxq) PollIsSyscall() bool { return true }
+
+func (p *syscallPort) RxQueues() []netdev.RxQueue { return []netdev.RxQueue{p.q} }
+
+// TestSyscallQueueSkippedWhileIdle checks that a PMD polls a queue whose
+// polls are syscalls far less often than it iterates while the queue is
+// empty, and still forwards what arrives on it.
+func TestSyscallQueueSkippedWhileIdle(t *testing.T) {
+	up := &testUpcaller{}
+	dp, ports := newTestDP(t, Config{EMCInsertInvProb: 1}, up, 1, nil)
+	sp := &syscallPort{Port: newPort(t, "tap9", nil)}
+	sp.q = &countingRxq{RxQueue: sp.Port.RxQueues()[0]}
+	if err := dp.AddPort(9, sp); err != nil {
+		t.Fatal(err)
+	}
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	iterations := func() uint64 {
+		var n uint64
+		for _, s := range dp.PMDStats() {
+			n += s.Iterations
+		}
+		return n
+	}
+	i0, p0 := iterations(), sp.q.polls.Load()
+	waitFor(t, "PMD iterations", func() bool { return iterations()-i0 > 20000 })
+	it, polls := iterations()-i0, uint64(sp.q.polls.Load()-p0)
+	if polls*16 > it {
+		t.Errorf("idle syscall queue polled %d times in %d iterations; want at most 1/16", polls, it)
+	}
+	if polls == 0 {
+		t.Errorf("idle syscall queue never polled in %d iterations", it)
+	}
+
+	// Traffic on the skipped queue still gets through.
+	if err := sp.Inject(0, udpFrame(0x0a000001, 1000, 2000)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "packet from the syscall queue forwarded", func() bool {
+		return len(ports[1].Transmitted())+len(sp.Transmitted()) > 0 || up.upcalls.Load() > 0
+	})
+}
