@@ -34,7 +34,11 @@ rm -rf "$D"; mkdir -p "$D"/run "$D"/db "$D"/log "$D"/etc
 export OVS_RUNDIR=$D/run OVS_DBDIR=$D/db OVS_LOGDIR=$D/log OVS_SYSCONFDIR=$D/etc
 VSCTL="ovs-vsctl --db=unix:$OVS_RUNDIR/db.sock --timeout=20"
 
-"$GOVS_BIN" run &
+# setsid: a session of its own, as OVS's --detach gives ovs-vswitchd, so the
+# kernel's autogroup scheduling treats both switches alike under load. (The
+# background child is no group leader: setsid execs govs in place, and $!
+# is govs itself.)
+setsid "$GOVS_BIN" run &
 GP=$!
 LP=""
 SP=""

@@ -132,7 +132,7 @@ perf_stop() {    # label
     [ -n "$PERF_PID" ] || return 0
     kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null; PERF_PID=""
     perf report -q -i "$RESDIR/perf-$1.data" --sort comm,dso --stdio 2>/dev/null | grep -v '^$' | head -25 > "$RESDIR/perf-$1.txt"
-    perf report -q -i "$RESDIR/perf-$1.data" --sort comm,sym --stdio 2>/dev/null | grep -v '^$' | head -60 > "$RESDIR/perf-$1-sym.txt"
+    perf report -q -i "$RESDIR/perf-$1.data" --sort comm,sym --percent-limit 0.2 --stdio 2>/dev/null | grep -v '^$' > "$RESDIR/perf-$1-sym.txt"
     rm -f "$RESDIR/perf-$1.data"
 }
 case " $SKIP " in *" ovs "*) ;; *)
