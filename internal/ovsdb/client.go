@@ -2,6 +2,7 @@ package ovsdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -179,6 +180,14 @@ func (cl *Client) EnsureRoot(ctx context.Context) error {
 		return fmt.Errorf("init: %w", err)
 	}
 	if _, err := ovsdb.CheckOperationResults(res, ops); err != nil {
+		// The schema allows one root row (maxRows 1), so a constraint
+		// violation means another row is already there: one our cache had
+		// not received yet (a database kept from a previous run, while the
+		// monitor's first update is in flight) or a concurrent
+		// `ovs-vsctl init`. Either way the database has its root row.
+		if res[0].Error == "constraint violation" {
+			return cl.waitRoot(ctx)
+		}
 		return fmt.Errorf("init: %w: %s", err, resultErrors(res))
 	}
 	ours := res[0].UUID.GoUUID
@@ -207,6 +216,24 @@ func (cl *Client) EnsureRoot(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// waitRoot waits until the cache holds a root row.
+func (cl *Client) waitRoot(ctx context.Context) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var roots []vswitch.OpenvSwitch
+		if err := cl.c.List(ctx, &roots); err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
+		if len(roots) > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("init: the database refused a root row but none reached the cache")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Transact runs ops as one transaction and checks every result.
