@@ -47,6 +47,8 @@ type Datapath struct {
 	execMu sync.Mutex
 	exec   *executor // +checklocks:execMu
 
+	reval revalScratch // +checklocks:pmdMu
+
 	revalStop chan struct{}
 	revalDone chan struct{}
 }
