@@ -181,6 +181,18 @@ func (o *Ofproto) macChanged() {
 	}
 }
 
+// epoch summarises everything translation reads that can change: every
+// bridge's version (rules, groups, meters, ports, their state), the set of
+// bridges (port map rebuilds) and MAC learning. Each part only grows, so
+// the sum changes whenever any part does. It is 1 or more.
+func (o *Ofproto) epoch() uint64 {
+	e := o.macSeq.Load() + o.rebuilds.Load()
+	for _, bs := range o.ports.Load().bridges {
+		e += bs.b.Version()
+	}
+	return e
+}
+
 // portsFresh returns a port map that matches every bridge's current
 // version, rebuilding it if a bridge changed. It takes bridges' read locks
 // briefly, so it must be called with none held.

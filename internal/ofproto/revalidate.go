@@ -21,6 +21,13 @@ func (o *Ofproto) Revalidate(r *dpif.Revalidation) error {
 	if r.Packets > 0 && o.xc.push(r.Ref, r.Packets, r.Bytes, used) {
 		o.macChanged()
 	}
+	// Nothing translation reads has changed since this megaflow was last
+	// translated: its mask and actions stand (OVS's revalidators also
+	// re-translate only when something changed). With many megaflows this
+	// keeps the periodic round down to pushing statistics.
+	if e := o.xc.epochOf(r.Ref); e != 0 && e == o.epoch() {
+		return nil
+	}
 
 	c := o.getCtx()
 	defer o.putCtx(c)
@@ -32,6 +39,7 @@ func (o *Ofproto) Revalidate(r *dpif.Revalidation) error {
 		return nil
 	}
 	c.start(pm, loc.bs, &r.Key, loc.ofport, r.Actions)
+	c.epoch = o.epoch()
 	c.mayLearn = false
 	if p := loc.bs.b.Port(loc.ofport); p == nil || p.Config&PortNoRecv == 0 {
 		c.pipeline()
@@ -87,6 +95,7 @@ type xcache struct {
 type xcEntry struct {
 	gen     uint32
 	inUse   bool
+	epoch   uint64 // Ofproto.epoch() of the translation (0: never skip it)
 	rules   []*Rule
 	buckets []bucketRef
 	macs    []macRef
@@ -112,6 +121,7 @@ func (x *xcache) alloc(c *xlateCtx) uint64 {
 }
 
 func (e *xcEntry) fill(c *xlateCtx) {
+	e.epoch = c.epoch
 	e.rules = append(e.rules[:0], c.rules...)
 	e.buckets = append(e.buckets[:0], c.buckets...)
 	e.macs = append(e.macs[:0], c.macs...)
@@ -128,6 +138,16 @@ func (x *xcache) lookup(ref uint64) *xcEntry {
 		return nil
 	}
 	return e
+}
+
+// epochOf returns the epoch of ref's translation, 0 if ref is not live.
+func (x *xcache) epochOf(ref uint64) uint64 {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if e := x.lookup(ref); e != nil {
+		return e.epoch
+	}
+	return 0
 }
 
 func (x *xcache) update(ref uint64, c *xlateCtx) {

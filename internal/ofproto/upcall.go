@@ -48,6 +48,7 @@ func (o *Ofproto) Upcall(u *dpif.Upcall) error {
 		return nil
 	}
 	c.start(pm, loc.bs, &u.Key, loc.ofport, u.Actions)
+	c.epoch = o.epoch()
 	c.mayLearn = true
 	if p := loc.bs.b.Port(loc.ofport); p != nil && p.Config&PortNoRecv != 0 {
 		c.note("port %d is NO_RECV: dropping", loc.ofport)

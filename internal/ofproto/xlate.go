@@ -57,6 +57,9 @@ type xlateCtx struct {
 	macsChanged bool // learning changed an answer: revalidate
 	noInstall   bool
 	now         int64
+	// epoch is o.epoch() when the translation started: a later
+	// revalidation with the same epoch can keep its result untouched.
+	epoch uint64
 
 	// The xcache of this translation: what to credit with statistics.
 	rules   []*Rule
