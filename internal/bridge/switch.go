@@ -99,7 +99,7 @@ func New(opts Options) (*Switch, error) {
 		MeterID: s.meterID,
 	})
 	if len(opts.Datapath.PMDCPUs) == 0 {
-		opts.Datapath.PMDCPUs = []int{runtime.NumCPU() - 1}
+		opts.Datapath.PMDCPUs = []int{lastOnlineCPU()}
 	}
 	dp, err := dpif.New(opts.Datapath, s.ofp)
 	if err != nil {
@@ -176,7 +176,7 @@ func (s *Switch) SetOtherConfig(oc map[string]string) error {
 			errs = append(errs, err)
 		} else {
 			if len(cpus) == 0 {
-				cpus = []int{runtime.NumCPU() - 1}
+				cpus = []int{lastOnlineCPU()}
 			}
 			if err := s.dp.SetPMDCPUs(cpus); err != nil {
 				errs = append(errs, fmt.Errorf("pmd-cpu-mask: %w", err))
@@ -224,6 +224,34 @@ func parseCPUMask(m string) ([]int, error) {
 		return nil, fmt.Errorf("pmd-cpu-mask: no CPU of %s exists on this machine", m)
 	}
 	return valid, nil
+}
+
+// lastOnlineCPU is where the default PMD runs (OVS's default too: one PMD
+// on the last core). It is read from sysfs, not from runtime.NumCPU, which
+// counts only the CPUs of the process's affinity mask: under `taskset -c 1`
+// that would put the PMD on CPU 0.
+func lastOnlineCPU() int {
+	b, err := os.ReadFile("/sys/devices/system/cpu/online")
+	if last := lastCPUIn(string(b)); err == nil && last >= 0 {
+		return last
+	}
+	return runtime.NumCPU() - 1
+}
+
+// lastCPUIn returns the highest CPU of a kernel CPU list ("0-3,8,10-11"),
+// or -1.
+func lastCPUIn(list string) int {
+	last := -1
+	for _, r := range strings.Split(strings.TrimSpace(list), ",") {
+		_, hi, _ := strings.Cut(r, "-")
+		if hi == "" {
+			hi = r
+		}
+		if n, err := strconv.Atoi(hi); err == nil && n > last {
+			last = n
+		}
+	}
+	return last
 }
 
 // cpuOnline reports whether CPU c exists and is online on the machine.

@@ -154,7 +154,7 @@ func flowFilter13(req *of13.FlowStatsRequest) (ofproto.FlowFilter, error) {
 
 func flowStats13(r *ofproto.Rule, now time.Time) *of13.FlowStats {
 	d := now.Sub(r.Created)
-	return &of13.FlowStats{TableID: r.Table, DurationSec: uint32(d / time.Second), DurationNsec: uint32(d % time.Second),
+	return &of13.FlowStats{TableID: r.Table, DurationSec: durSec(d), DurationNsec: durNsec(d),
 		Priority: r.Priority, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout, Flags: r.Flags,
 		Cookie: r.Cookie, PacketCount: r.Packets.Load(), ByteCount: r.Bytes.Load(),
 		Match:        of13.Match{Type: of13.OXMTypeMatch, Fields: TLVsFromMatch(&r.Match, false)},
@@ -220,7 +220,7 @@ func (a *Agent) groupStats13(g *ofproto.Group, now time.Time) *of13.GroupStats {
 	d := now.Sub(g.Created)
 	gs := &of13.GroupStats{GroupID: g.Spec.ID, RefCount: uint32(len(a.b.Flows(f))),
 		PacketCount: g.Packets.Load(), ByteCount: g.Bytes.Load(),
-		DurationSec: uint32(d / time.Second), DurationNsec: uint32(d % time.Second)}
+		DurationSec: durSec(d), DurationNsec: durNsec(d)}
 	for i := range g.Buckets {
 		gs.BucketStats = append(gs.BucketStats, of13.BucketCounter{PacketCount: g.Buckets[i].Packets.Load(),
 			ByteCount: g.Buckets[i].Bytes.Load()})
@@ -251,7 +251,7 @@ func (a *Agent) meterStats13(mt *ofproto.Meter, now time.Time) *of13.MeterStats 
 	}
 	d := now.Sub(mt.Created)
 	ms := &of13.MeterStats{MeterID: mt.Spec.ID, FlowCount: uint32(n), PacketInCount: mt.Packets.Load(),
-		ByteInCount: mt.Bytes.Load(), DurationSec: uint32(d / time.Second), DurationNsec: uint32(d % time.Second)}
+		ByteInCount: mt.Bytes.Load(), DurationSec: durSec(d), DurationNsec: durNsec(d)}
 	for i := range mt.Bands {
 		ms.BandStats = append(ms.BandStats, of13.MeterBandStats{PacketBandCount: mt.Bands[i].Packets.Load(),
 			ByteBandCount: mt.Bands[i].Bytes.Load()})

@@ -114,7 +114,7 @@ func (c *ofconn) flowRemovedMsg(r *ofproto.Rule, reason uint8, now time.Time) []
 	version, nxm := c.version, c.nxmFlowFormat
 	c.mu.Unlock()
 	d := now.Sub(r.Created)
-	sec, nsec := uint32(d/time.Second), uint32(d%time.Second)
+	sec, nsec := durSec(d), durNsec(d)
 	pkts, bytes := r.Packets.Load(), r.Bytes.Load()
 	switch {
 	case version == ofp.Version13:
@@ -220,4 +220,13 @@ func (a *Agent) packetOut(bufferID, inPort uint32, acts []ofproto.Action, data [
 		return a.opts.Execute(data, inPort, odpActs)
 	}
 	return nil
+}
+
+// durSec and durNsec split a rule's age for duration_sec/duration_nsec,
+// to the millisecond as OVS reports it (ovs-ofctl prints what it gets, so
+// nanoseconds would show as nine decimals).
+func durSec(d time.Duration) uint32 { return uint32(d / time.Second) }
+
+func durNsec(d time.Duration) uint32 {
+	return uint32(d % time.Second / time.Millisecond * time.Millisecond)
 }

@@ -39,7 +39,7 @@ func (c *ofconn) stats10(m *of10.StatsRequest) error {
 		for _, r := range rules {
 			d := now.Sub(r.Created)
 			parts = append(parts, &of10.FlowStats{TableID: r.Table, Match: MatchTo10(&r.Match),
-				DurationSec: uint32(d / time.Second), DurationNsec: uint32(d % time.Second),
+				DurationSec: durSec(d), DurationNsec: durNsec(d),
 				Priority: r.Priority, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout,
 				Cookie: r.Cookie, PacketCount: r.Packets.Load(), ByteCount: r.Bytes.Load(),
 				Actions: ActionsTo10(r.Instructions.Apply)})
@@ -112,7 +112,7 @@ func aggregate10(rules []*ofproto.Rule) *of10.AggregateStats {
 func nxFlowStats(r *ofproto.Rule, now time.Time) *of10.NXFlowStats {
 	d := now.Sub(r.Created)
 	age := func(t time.Time) uint16 { return uint16(min(now.Sub(t)/time.Second+1, 0xffff)) }
-	s := &of10.NXFlowStats{TableID: r.Table, DurationSec: uint32(d / time.Second), DurationNsec: uint32(d % time.Second),
+	s := &of10.NXFlowStats{TableID: r.Table, DurationSec: durSec(d), DurationNsec: durNsec(d),
 		Priority: r.Priority, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout,
 		Cookie: r.Cookie, PacketCount: r.Packets.Load(), ByteCount: r.Bytes.Load(),
 		Match: TLVsFromMatch(&r.Match, true), Actions: ActionsTo10(r.Instructions.Apply)}
