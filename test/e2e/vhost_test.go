@@ -136,13 +136,23 @@ func checkLoop(t *testing.T, g *Govs, tp *Testpmd) {
 	tp.Cmd(fmt.Sprintf("start tx_first %d", loopBursts))
 	time.Sleep(loopTime)
 	tp.Cmd("stop")
-	// Drain: what govs forwarded after testpmd stopped sending sits in
-	// testpmd's receive rings until it polls them again.
+	// Drain: the packets in flight when testpmd stopped sending (its
+	// tx_first bursts, per direction) are in govs' rings or in testpmd's
+	// receive rings until each side polls them. Wait until every packet
+	// sent was received, up to a bound: on a loaded machine a PMD may not
+	// run for a while, and a fixed pause then reads the counters early.
 	tp.Cmd("set fwd rxonly")
-	tp.Cmd("start")
-	time.Sleep(300 * time.Millisecond)
-	tp.Cmd("stop")
-	st := tp.Stats()
+	var st []PortStats
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		tp.Cmd("start")
+		time.Sleep(300 * time.Millisecond)
+		tp.Cmd("stop")
+		st = tp.Stats()
+		if len(st) != 2 || (st[0].TxPackets == st[1].RxPackets && st[1].TxPackets == st[0].RxPackets) ||
+			time.Now().After(deadline) {
+			break
+		}
+	}
 	after := govsStats(t, g, ifaces...)
 	if len(st) != 2 {
 		t.Fatalf("testpmd shows %d ports, want 2", len(st))
