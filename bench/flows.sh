@@ -98,7 +98,7 @@ busy_pct() { # machine busy % over 1 s
     a=$(machine_jiffies)
     sleep 1
     b=$(machine_jiffies)
-    echo "$a $b" | awk '{ d = $4 - $2; printf "%d\n", d > 0 ? 100 * ($3 - $1) / d : 0 }'
+    echo "$a $b" | awk '{ d = $4 - $2; printf "%d\n", (d > 0 ? 100 * ($3 - $1) / d : 0) }'
 }
 wait_quiet() {
     local t0=$SECONDS b
@@ -196,7 +196,8 @@ proc_jiffies() {
     done
     echo "$s"
 }
-self_children_jiffies() { awk '{print $16 + $17}' /proc/$$/stat; }
+# BASHPID: timed runs in a command substitution, whose subshell reaps ovs-ofctl.
+self_children_jiffies() { awk '{print $16 + $17}' "/proc/$BASHPID/stat"; }
 machine_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 
 # timed NAME CMD...: runs CMD (output to $ROOT/out.txt) and prints
