@@ -1,6 +1,7 @@
 package ofagent
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net"
@@ -100,7 +101,9 @@ func (c *ofconn) serve() error {
 			c.prober(c.a.opts.ProbeInterval)
 		}()
 	}
-	r := ofp.NewReader(rxCounter{c}, 0)
+	// Buffered: one read syscall brings many messages (a bundle or an
+	// add-flows stream), not two per message.
+	r := ofp.NewReader(bufio.NewReaderSize(rxCounter{c}, 64<<10), 0)
 	c.send(helloMsg(c.a.opts.Versions))
 	msg, err := r.ReadMessage()
 	if err != nil {
