@@ -185,8 +185,12 @@ func (cl *Client) EnsureRoot(ctx context.Context) error {
 		// not received yet (a database kept from a previous run, while the
 		// monitor's first update is in flight) or a concurrent
 		// `ovs-vsctl init`. Either way the database has its root row.
-		if res[0].Error == "constraint violation" {
-			return cl.waitRoot(ctx)
+		// RFC 7047 reports a violation found at commit in an extra
+		// result after the operations', so look at every result.
+		for _, r := range res {
+			if r.Error == "constraint violation" {
+				return cl.waitRoot(ctx)
+			}
 		}
 		return fmt.Errorf("init: %w: %s", err, resultErrors(res))
 	}
