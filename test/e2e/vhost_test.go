@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/govs/govs/internal/testpmd"
 )
 
 // The vhost-user tests put dpdk-testpmd (net_virtio_user) on govs'
@@ -68,9 +70,9 @@ func vhostPorts(t *testing.T, g *Govs, typ, dir string) []string {
 // startLoopTestpmd starts testpmd on vdevs with the loop's MACs: port 0
 // sends to port 1's MAC and port 1 to port 0's, so NORMAL learns each MAC
 // on one port and forwards the loop without flooding once it has.
-func startLoopTestpmd(t *testing.T, huge string, vdevs []string) *Testpmd {
+func startLoopTestpmd(t *testing.T, huge string, vdevs []string) *testpmd.Testpmd {
 	t.Helper()
-	return StartTestpmd(t, TestpmdOptions{
+	return testpmd.Start(t, testpmd.Options{
 		HugeDir: huge, Vdevs: vdevs, Forward: "io",
 		EthPeers: []string{tpMAC1, tpMAC0},
 	})
@@ -126,7 +128,7 @@ func govsStats(t *testing.T, g *Govs, ifaces ...string) []map[string]int {
 // checkLoop runs testpmd's loop through vhu0 and vhu1 and checks that
 // neither govs nor anything else lost a packet, counted by testpmd on both
 // ports and by govs on both interfaces.
-func checkLoop(t *testing.T, g *Govs, tp *Testpmd) {
+func checkLoop(t *testing.T, g *Govs, tp *testpmd.Testpmd) {
 	t.Helper()
 	ifaces := []string{"vhu0", "vhu1"}
 	waitLink(t, g, "up", ifaces...)
@@ -142,7 +144,7 @@ func checkLoop(t *testing.T, g *Govs, tp *Testpmd) {
 	// sent was received, up to a bound: on a loaded machine a PMD may not
 	// run for a while, and a fixed pause then reads the counters early.
 	tp.Cmd("set fwd rxonly")
-	var st []PortStats
+	var st []testpmd.PortStats
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		tp.Cmd("start")
 		time.Sleep(300 * time.Millisecond)
@@ -214,8 +216,8 @@ func vhostOfctl(t *testing.T, g *Govs, args ...string) string {
 // TestVhostTestpmd: two testpmd ports through govs, for each vhost-user
 // port type, forwarded by NORMAL and then by port flows.
 func TestVhostTestpmd(t *testing.T) {
-	RequireTestpmd(t)
-	huge := Hugepages(t, hugePages)
+	testpmd.Require(t)
+	huge := testpmd.Hugepages(t, hugePages)
 	for _, typ := range []string{"dpdkvhostuser", "dpdkvhostuserclient"} {
 		t.Run(typ, func(t *testing.T) {
 			_, g := startSwitch(t)
@@ -236,8 +238,8 @@ func TestVhostTestpmd(t *testing.T) {
 // sockets; govs keeps the ports (same ofports, link down meanwhile) and
 // the loop runs again.
 func TestVhostFrontendRestart(t *testing.T) {
-	RequireTestpmd(t)
-	huge := Hugepages(t, hugePages)
+	testpmd.Require(t)
+	huge := testpmd.Hugepages(t, hugePages)
 	for _, typ := range []string{"dpdkvhostuser", "dpdkvhostuserclient"} {
 		t.Run(typ, func(t *testing.T) {
 			_, g := startSwitch(t)
@@ -261,8 +263,8 @@ func TestVhostFrontendRestart(t *testing.T) {
 // while testpmd (the vhost-user server of dpdkvhostuserclient ports)
 // keeps running; govs reconnects and the loop runs again.
 func TestVhostGovsRestart(t *testing.T) {
-	RequireTestpmd(t)
-	huge := Hugepages(t, hugePages)
+	testpmd.Require(t)
+	huge := testpmd.Hugepages(t, hugePages)
 	_, g := startSwitch(t)
 	tp := startLoopTestpmd(t, huge, vhostPorts(t, g, "dpdkvhostuserclient", t.TempDir()))
 	checkLoop(t, g, tp)
@@ -280,15 +282,15 @@ func TestVhostGovsRestart(t *testing.T) {
 // the namespace (its veth's rx_packets), and pings from the namespace to
 // testpmd's MAC (a static neighbour entry) arrive in testpmd (rxonly).
 func TestVhostAFXDP(t *testing.T) {
-	RequireTestpmd(t)
-	huge := Hugepages(t, hugePages)
+	testpmd.Require(t)
+	huge := testpmd.Hugepages(t, hugePages)
 	l, g := startSwitch(t)
 	h := l.Host("h", "10.0.0.1/24")
 	addPort(t, g, "br0", h, "afxdp")
 	hostMAC := strings.TrimSpace(l.MustRun(h.NS, "cat", "/sys/class/net/"+h.Dev+"/address"))
 	g.Vsctl(t, "add-port", "br0", "vhu0", "--", "set", "Interface", "vhu0", "type=dpdkvhostuser")
 	ofport(t, g, "vhu0")
-	tp := StartTestpmd(t, TestpmdOptions{
+	tp := testpmd.Start(t, testpmd.Options{
 		HugeDir:  huge,
 		Vdevs:    []string{fmt.Sprintf("net_virtio_user0,path=%s,mac=%s,queue_size=%d", filepath.Join(g.RunDir, "vhu0"), tpMAC0, queueSize)},
 		Forward:  "rxonly",
@@ -341,4 +343,13 @@ func TestVhostAFXDP(t *testing.T) {
 			got, st[0], h.Port, st[1], l.MustRun(h.NS, "ip", "-s", "link", "show", "dev", h.Dev), tail(tp.Output()[mark:], 20))
 	}
 	tp.Cmd("stop")
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }

@@ -1,4 +1,9 @@
-package e2e
+// Package testpmd drives dpdk-testpmd (Debian's dpdk) with net_virtio_user
+// vdevs from tests: the DPDK container side of govs' vhost-user ports.
+// It reserves the hugepages testpmd needs and gives them back, starts
+// testpmd interactively with its lcores on CPU 0, sends it commands and
+// reads its port counters.
+package testpmd
 
 import (
 	"bufio"
@@ -26,9 +31,9 @@ import (
 // switch connects (dpdkvhostuserclient). Its lcores are pinned to CPU 0,
 // leaving CPU 1 to govs' PMD, as in the PVP benchmark.
 
-// RequireTestpmd skips the test unless it runs as root with dpdk-testpmd
+// Require skips the test unless it runs as root with dpdk-testpmd
 // installed.
-func RequireTestpmd(t testing.TB) {
+func Require(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (hugepages)")
@@ -93,8 +98,8 @@ func meminfo(t testing.TB, key string) int {
 	return n
 }
 
-// TestpmdOptions describe one dpdk-testpmd run.
-type TestpmdOptions struct {
+// Options describe one dpdk-testpmd run.
+type Options struct {
 	HugeDir string   // from Hugepages
 	Vdevs   []string // --vdev arguments, one per port
 	Forward string   // --forward-mode (default io)
@@ -121,10 +126,10 @@ type Testpmd struct {
 
 var testpmdSeq atomic.Int32
 
-// StartTestpmd starts testpmd on CPU 0 and waits for its prompt (with
+// Start starts testpmd on CPU 0 and waits for its prompt (with
 // server=1 vdevs, the prompt appears once the switch has connected). It
 // is stopped and its files are removed when the test ends.
-func StartTestpmd(t testing.TB, o TestpmdOptions) *Testpmd {
+func Start(t testing.TB, o Options) *Testpmd {
 	t.Helper()
 	if o.Forward == "" {
 		o.Forward = "io"
