@@ -190,7 +190,7 @@ func runDaemon(f runFlags) error {
 		exit.OnExit(m.Close)
 		sw = metrics.WatchOtherConfig(sw, m.Apply)
 	}
-	unlockPidfile, err := unixctl.LockPidfile(pidPath)
+	unlockPidfile, err := daemon.LockPidfile(pidPath)
 	if err != nil {
 		return err
 	}

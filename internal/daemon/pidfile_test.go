@@ -2,11 +2,16 @@ package daemon
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestPidfileStaleIsReplaced(t *testing.T) {
@@ -70,5 +75,54 @@ func TestDefaultPathsFollowEnvironment(t *testing.T) {
 	}
 	if p.DBSocket() != "/r/db.sock" || p.PidFile("ovs-vswitchd") != "/r/ovs-vswitchd.pid" {
 		t.Errorf("socket/pidfile paths: %s %s", p.DBSocket(), p.PidFile("ovs-vswitchd"))
+	}
+}
+
+// TestLockPidfileSeenByOthers checks the lock as ovs-appctl does: another
+// process asks F_GETLK and must be told that this process holds it.
+func TestLockPidfileSeenByOthers(t *testing.T) {
+	if path := os.Getenv("GOVS_TEST_GETLK"); path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart}
+		if err := unix.FcntlFlock(f.Fd(), unix.F_GETLK, &lk); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("holder=%d\n", lk.Pid)
+		return
+	}
+	path := filepath.Join(t.TempDir(), "ovs-vswitchd.pid")
+	pf, err := CreatePidfile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Remove()
+	holder := func() string {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLockPidfileSeenByOthers$")
+		cmd.Env = append(os.Environ(), "GOVS_TEST_GETLK="+path)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	if out := holder(); !strings.Contains(out, "holder=0\n") {
+		t.Fatalf("unlocked pidfile reported as held:\n%s", out)
+	}
+	release, err := LockPidfile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := holder(); !strings.Contains(out, fmt.Sprintf("holder=%d\n", os.Getpid())) {
+		t.Errorf("locked pidfile: want holder=%d, child said:\n%s", os.Getpid(), out)
+	}
+	release()
+	if out := holder(); !strings.Contains(out, "holder=0\n") {
+		t.Errorf("released pidfile still held:\n%s", out)
+	}
+	if _, err := LockPidfile(filepath.Join(t.TempDir(), "missing.pid")); err == nil {
+		t.Error("locking a missing pidfile succeeded")
 	}
 }

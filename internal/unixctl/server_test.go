@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/govs/govs/internal/daemon"
 )
 
 // goroutineLeakCheck fails the test if goroutines started during it are
@@ -321,7 +323,7 @@ func TestOVSAppctl(t *testing.T) {
 	if _, stderr, code := run("echo", "x"); code == 0 || !strings.Contains(stderr, "No such process") {
 		t.Errorf("unlocked pidfile: code %d, stderr %q", code, stderr)
 	}
-	release, err := LockPidfile(pidfile)
+	release, err := daemon.LockPidfile(pidfile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package unixctl
+package daemon
 
 import (
 	"fmt"
