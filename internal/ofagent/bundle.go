@@ -183,102 +183,23 @@ func (c *ofconn) bundleAdd(xid uint32, ba *of13.BundleAdd) error {
 	return nil
 }
 
-// commitState buffers FLOW_REMOVED while a commit runs, so a rolled-back
-// delete tells nobody.
+// commitState serialises bundle commits. FLOW_REMOVED needs no holding
+// back: a commit is one ofproto transaction, which reports the rules it
+// removed only once it has succeeded.
 type commitState struct {
-	mu      sync.Mutex // serialises commits
-	active  bool
-	pending []ofproto.Removed
-	pmu     sync.Mutex
+	mu sync.Mutex
 }
 
-// bufferRemoved holds rm back if a commit is running.
-func (cs *commitState) bufferRemoved(rm []ofproto.Removed) bool {
-	cs.pmu.Lock()
-	defer cs.pmu.Unlock()
-	if !cs.active {
-		return false
-	}
-	cs.pending = append(cs.pending, rm...)
-	return true
-}
-
-type savedRule struct {
-	fm      ofproto.FlowMod
-	packets uint64
-	bytes   uint64
-	used    int64
-}
-
-// commit applies mods all or nothing.
+// commit applies mods all or nothing, as one ofproto transaction: the
+// datapath is revalidated once, after the last flow-mod, and a failure
+// leaves the tables exactly as they were.
 func (a *Agent) commit(mods []*ofproto.FlowMod) error {
 	cs := &a.commitState
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	cs.pmu.Lock()
-	cs.active, cs.pending = true, nil
-	cs.pmu.Unlock()
-
-	var saved []savedRule
-	for _, r := range a.b.Flows(ofproto.AllFlows()) {
-		fm := ofproto.NewFlowMod(ofproto.FlowAdd)
-		fm.Table, fm.Match, fm.Priority, fm.Cookie = r.Table, r.Match, r.Priority, r.Cookie
-		fm.IdleTimeout, fm.HardTimeout, fm.Flags = r.IdleTimeout, r.HardTimeout, r.Flags&^ofproto.FlagCheckOverlap
-		a.b.RLock()
-		fm.Instructions = r.Instructions
-		a.b.RUnlock()
-		saved = append(saved, savedRule{fm: *fm, packets: r.Packets.Load(), bytes: r.Bytes.Load(), used: r.Used.Load()})
-	}
-	var failed error
-	for _, fm := range mods {
-		if err := a.b.FlowMod(fm); err != nil {
-			failed = err
-			break
-		}
-	}
-	if failed != nil {
-		a.restore(saved)
-	}
-	cs.pmu.Lock()
-	cs.active = false
-	pending := cs.pending
-	cs.pending = nil
-	cs.pmu.Unlock()
-	if failed != nil {
-		kept := pending[:0]
-		for _, rm := range pending {
-			if rm.Reason != ofproto.RemovedDelete {
-				kept = append(kept, rm)
-			}
-		}
-		pending = kept
-	}
-	if len(pending) > 0 {
-		a.FlowsRemoved(pending)
-	}
-	if failed != nil {
+	if i, err := a.b.FlowMods(mods); err != nil {
+		a.log.Debug("bundle commit failed", "flow_mod", i, "err", err)
 		return &onfError{onfMsgFailed}
 	}
 	return nil
-}
-
-// restore puts the flow tables back as saved.
-func (a *Agent) restore(saved []savedRule) {
-	del := ofproto.NewFlowMod(ofproto.FlowDelete)
-	del.Table = ofproto.TableAll
-	if err := a.b.FlowMod(del); err != nil {
-		a.log.Error("bundle rollback: delete", "err", err)
-	}
-	for i := range saved {
-		s := &saved[i]
-		if err := a.b.FlowMod(&s.fm); err != nil {
-			a.log.Error("bundle rollback: re-add", "err", err)
-			continue
-		}
-		f := ofproto.AllFlows()
-		f.Table, f.Match, f.Strict, f.Priority = s.fm.Table, s.fm.Match, true, s.fm.Priority
-		for _, r := range a.b.Flows(f) {
-			r.AddStats(s.packets, s.bytes, s.used)
-		}
-	}
 }

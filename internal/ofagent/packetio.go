@@ -89,9 +89,6 @@ func pipelineMatch(m *ofproto.Match, k *flow.Key) {
 // (send_flow_rem). The integrator calls it with what Bridge.Expire
 // returned; flow-mod deletes arrive through Bridge.OnRemoved.
 func (a *Agent) FlowsRemoved(rm []ofproto.Removed) {
-	if a.commitState.bufferRemoved(rm) {
-		return
-	}
 	now := time.Now()
 	for _, r := range rm {
 		if r.Rule.Flags&ofproto.FlagSendFlowRem == 0 {

@@ -30,7 +30,8 @@ type Bridge struct {
 	byName map[string]*Port
 	groups map[uint32]*Group
 	meters map[uint32]*Meter
-	seq    uint64 // rule insertion counter
+	seq    uint64   // rule insertion counter
+	undo   *undoLog // the running FlowMods transaction's, or nil
 
 	version atomic.Uint64
 

@@ -113,11 +113,19 @@ func (c *classifier) find(m *Match, prio uint16) *Rule {
 }
 
 // insert adds r, which must not duplicate an existing match+priority.
-func (c *classifier) insert(r *Rule) {
+func (c *classifier) insert(r *Rule) { c.reinsert(r, 0) }
+
+// reinsert is insert that, if r's subtable has to be created, gives it
+// creation stamp seq rather than a new one (0: new), so that a rollback
+// puts back the tie order of the subtable r was removed from.
+func (c *classifier) reinsert(r *Rule, seq uint64) {
 	st := c.byMask[r.Match.Mask]
 	if st == nil {
-		c.seq++
-		st = &subtable{mask: r.Match.Mask, seq: c.seq, rules: map[flow.Key][]*Rule{}}
+		if seq == 0 {
+			c.seq++
+			seq = c.seq
+		}
+		st = &subtable{mask: r.Match.Mask, seq: seq, rules: map[flow.Key][]*Rule{}}
 		c.byMask[st.mask] = st
 		c.subtables = append(c.subtables, st)
 	}

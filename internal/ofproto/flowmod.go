@@ -56,42 +56,55 @@ func NewFlowMod(cmd FlowModCommand) *FlowMod {
 
 // FlowMod applies fm (OF1.3 §6.4).
 func (b *Bridge) FlowMod(fm *FlowMod) error {
-	switch fm.Command {
-	case FlowAdd, FlowModify, FlowModifyStrict, FlowDelete, FlowDeleteStrict:
-	default:
-		return ofErr(ErrFlowModFailed, FlowModBadCommand, "flow-mod command %d", fm.Command)
-	}
-	if fm.Table == TableAll {
-		if fm.Command != FlowDelete && fm.Command != FlowDeleteStrict {
-			return ofErr(ErrFlowModFailed, FlowModBadTableID, "table all in add/modify")
-		}
-	} else if int(fm.Table) >= MaxTables {
-		return ofErr(ErrFlowModFailed, FlowModBadTableID, "table %d", fm.Table)
-	}
-	m := fm.Match
-	if err := ValidateMatch(&m); err != nil {
+	m, err := checkFlowMod(fm)
+	if err != nil {
 		return err
 	}
-
 	b.mu.Lock()
-	var removed []Removed
-	var err error
-	changed := true
-	switch fm.Command {
-	case FlowAdd:
-		err = b.addLocked(fm, &m)
-	case FlowModify, FlowModifyStrict:
-		changed, err = b.modifyLocked(fm, &m)
-	case FlowDelete, FlowDeleteStrict:
-		removed = b.deleteLocked(fm, &m)
-		changed = len(removed) > 0
-	}
+	removed, changed, err := b.flowModLocked(fm, &m)
 	if err != nil || !changed {
 		b.mu.Unlock()
 		return err
 	}
 	b.changed(removed)
 	return nil
+}
+
+// checkFlowMod validates what fm says on its own, without the tables,
+// and returns its match.
+func checkFlowMod(fm *FlowMod) (Match, error) {
+	switch fm.Command {
+	case FlowAdd, FlowModify, FlowModifyStrict, FlowDelete, FlowDeleteStrict:
+	default:
+		return Match{}, ofErr(ErrFlowModFailed, FlowModBadCommand, "flow-mod command %d", fm.Command)
+	}
+	if fm.Table == TableAll {
+		if fm.Command != FlowDelete && fm.Command != FlowDeleteStrict {
+			return Match{}, ofErr(ErrFlowModFailed, FlowModBadTableID, "table all in add/modify")
+		}
+	} else if int(fm.Table) >= MaxTables {
+		return Match{}, ofErr(ErrFlowModFailed, FlowModBadTableID, "table %d", fm.Table)
+	}
+	m := fm.Match
+	if err := ValidateMatch(&m); err != nil {
+		return Match{}, err
+	}
+	return m, nil
+}
+
+// flowModLocked applies a checked fm: the rules it removed, whether it
+// changed anything, and an error (in which case it changed nothing).
+func (b *Bridge) flowModLocked(fm *FlowMod, m *Match) (removed []Removed, changed bool, err error) {
+	switch fm.Command {
+	case FlowAdd:
+		return nil, true, b.addLocked(fm, m)
+	case FlowModify, FlowModifyStrict:
+		changed, err = b.modifyLocked(fm, m)
+		return nil, changed, err
+	default:
+		removed = b.deleteLocked(fm, m)
+		return removed, len(removed) > 0, nil
+	}
 }
 
 func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
@@ -123,6 +136,7 @@ func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
 	}
 	if old == nil {
 		t.cls.insert(r)
+		b.undo.log(undoEntry{op: undoInsert, r: r})
 		return nil
 	}
 	if fm.Flags&FlagResetCounts == 0 {
@@ -132,6 +146,7 @@ func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
 	}
 	t.cls.replace(old, r)
 	old.removed.Store(true)
+	b.undo.log(undoEntry{op: undoReplace, r: r, old: old})
 	return nil
 }
 
@@ -220,6 +235,7 @@ func (b *Bridge) modifyLocked(fm *FlowMod, m *Match) (bool, error) {
 	}
 	now := b.Now()
 	for _, r := range rules {
+		b.undo.logModify(r, fm.Flags&FlagResetCounts != 0)
 		r.Instructions = cloneInstructions(&fm.Instructions)
 		r.Modified = now
 		if fm.SetCookie {
@@ -245,6 +261,7 @@ func (b *Bridge) removeRulesLocked(rules []*Rule, why RemovedReason) []Removed {
 	}
 	out := make([]Removed, len(rules))
 	for i, r := range rules {
+		b.undo.logRemove(b, r)
 		b.removeRuleLocked(r)
 		out[i] = Removed{r, why}
 	}

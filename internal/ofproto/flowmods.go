@@ -1,0 +1,141 @@
+package ofproto
+
+import "time"
+
+// FlowMods applies fms in order as one transaction (an atomic OpenFlow
+// bundle): all under one write lock, with one version bump, one
+// OnRemoved and one OnChange at the end, so no translation and no
+// revalidation ever sees part of it. On the first failure every change
+// already made is undone — rules, their counters and stamps, the
+// insertion order — nobody hears of the rules it had deleted, and
+// FlowMods returns the index of the flow-mod that failed with its error
+// (failed is -1 on success).
+func (b *Bridge) FlowMods(fms []*FlowMod) (failed int, err error) {
+	// Checks that need no tables run before the lock; the first bad
+	// flow-mod still fails only after the ones before it were applied.
+	matches := make([]Match, len(fms))
+	limit, limitErr := len(fms), error(nil)
+	for i, fm := range fms {
+		if matches[i], err = checkFlowMod(fm); err != nil {
+			limit, limitErr = i, err
+			break
+		}
+	}
+
+	b.mu.Lock()
+	u := &undoLog{seq: b.seq}
+	b.undo = u
+	var removed []Removed
+	changed := false
+	for i := 0; i < limit; i++ {
+		rm, ch, err := b.flowModLocked(fms[i], &matches[i])
+		if err != nil {
+			limit, limitErr = i, err
+			break
+		}
+		removed = append(removed, rm...)
+		changed = changed || ch
+	}
+	b.undo = nil
+	if limitErr != nil {
+		u.rollback(b)
+		b.mu.Unlock()
+		return limit, limitErr
+	}
+	if !changed {
+		b.mu.Unlock()
+		return -1, nil
+	}
+	b.changed(removed)
+	return -1, nil
+}
+
+// undoOp is what an undo entry reverses.
+type undoOp uint8
+
+const (
+	undoInsert  undoOp = iota // a new rule went in
+	undoReplace               // an add replaced old by r
+	undoModify                // r's instructions, cookie, stamps changed
+	undoRemove                // r left its table
+)
+
+type undoEntry struct {
+	op     undoOp
+	r, old *Rule
+	// undoModify: r's previous state; reset: the counters were zeroed.
+	instr    Instructions
+	modified time.Time
+	cookie   uint64
+	reset    bool
+	packets  uint64
+	bytes    uint64
+	// undoRemove: the creation stamp of r's subtable, in case removing
+	// r emptied it.
+	stSeq uint64
+}
+
+// undoLog records the changes of a FlowMods transaction. A nil log (a
+// single FlowMod, which never fails half-way) records nothing.
+type undoLog struct {
+	seq     uint64 // Bridge.seq before the transaction
+	entries []undoEntry
+}
+
+func (u *undoLog) log(e undoEntry) {
+	if u != nil {
+		u.entries = append(u.entries, e)
+	}
+}
+
+func (u *undoLog) logModify(r *Rule, reset bool) {
+	if u == nil {
+		return
+	}
+	e := undoEntry{op: undoModify, r: r, instr: r.Instructions, modified: r.Modified, cookie: r.Cookie, reset: reset}
+	if reset {
+		e.packets, e.bytes = r.Packets.Load(), r.Bytes.Load()
+	}
+	u.entries = append(u.entries, e)
+}
+
+func (u *undoLog) logRemove(b *Bridge, r *Rule) {
+	if u == nil {
+		return
+	}
+	var seq uint64
+	if st := b.tables[r.Table].cls.byMask[r.Match.Mask]; st != nil {
+		seq = st.seq
+	}
+	u.entries = append(u.entries, undoEntry{op: undoRemove, r: r, stSeq: seq})
+}
+
+// rollback undoes the entries, last first. The caller holds the write
+// lock.
+func (u *undoLog) rollback(b *Bridge) {
+	for i := len(u.entries) - 1; i >= 0; i-- {
+		e := &u.entries[i]
+		cls := &b.tables[e.r.Table].cls
+		switch e.op {
+		case undoInsert:
+			cls.remove(e.r)
+			e.r.removed.Store(true)
+		case undoReplace:
+			cls.replace(e.r, e.old)
+			e.r.removed.Store(true)
+			e.old.removed.Store(false)
+		case undoModify:
+			e.r.Instructions, e.r.Modified, e.r.Cookie = e.instr, e.modified, e.cookie
+			if e.reset {
+				// Zeroed by the modify; traffic counted since is kept.
+				e.r.Packets.Add(e.packets)
+				e.r.Bytes.Add(e.bytes)
+			}
+		case undoRemove:
+			cls.reinsert(e.r, e.stSeq)
+			e.r.removed.Store(false)
+		}
+	}
+	b.seq = u.seq
+	u.entries = nil
+}
