@@ -1,5 +1,10 @@
 package flow
 
+import (
+	"math/bits"
+	"sync"
+)
+
 // Prereq is a field's prerequisite (OF1.3 §7.2.3.6): what the rest of a
 // match must pin down before the field means anything. Each one implies
 // the prerequisites it is built on (PrereqTCP implies PrereqIP).
@@ -149,27 +154,93 @@ func unwildcardPrereq(p Prereq, m *Mask) {
 // is consistent, or the field that offends: one whose bits are matched
 // without its prerequisites (several fields can share storage, like
 // tcp_src and icmp_type, so the bits are judged rather than the fields).
+// Only the fields m has bits of are looked at: a field m ignores allows
+// no bit of m.
 func MatchPrereqsOK(k *Key, m *Mask) (bad *Field, ok bool) {
+	var buf [NumFieldIDs]FieldID
+	present := FieldsIn(m, buf[:0])
 	var allowed Mask
-	for i := FieldID(1); i < NumFieldIDs; i++ {
-		f := &fields[i]
-		if f.PrereqsOK(k, m) {
-			f.Unwildcard(&allowed)
+	aw := allowed.Words()
+	for _, id := range present {
+		if f := &fields[id]; f.PrereqsOK(k, m) {
+			for _, fw := range fieldWordsOf()[id] {
+				aw[fw.word] |= fw.bits
+			}
 		}
 	}
-	var extra Mask
-	ew, mw, aw := extra.Words(), m.Words(), allowed.Words()
-	for i := range ew {
-		ew[i] = mw[i] &^ aw[i]
+	mw := m.Words()
+	for i := range aw {
+		aw[i] = mw[i] &^ aw[i] // now the bits no allowed field covers
 	}
-	if extra.IsZero() {
+	if allowed.IsZero() {
 		return nil, true
 	}
-	for i := FieldID(1); i < NumFieldIDs; i++ {
-		f := &fields[i]
-		if !f.IsWildcarded(&extra) {
-			return f, false
+	for _, id := range present {
+		for _, fw := range fieldWordsOf()[id] {
+			if aw[fw.word]&fw.bits != 0 {
+				return &fields[id], false
+			}
 		}
 	}
 	return nil, false // bits no field covers (padding, inner tags)
 }
+
+// FieldsIn appends to buf, in ascending order, the IDs of the fields of
+// which m has at least one bit, and returns it. It looks only at m's
+// non-zero words, so a typical match costs a few word tests rather than
+// a walk of every field.
+func FieldsIn(m *Mask, buf []FieldID) []FieldID {
+	var set [(NumFieldIDs + 63) / 64]uint64
+	idx := wordFieldsOf()
+	for w, x := range m.Words() {
+		if x == 0 {
+			continue
+		}
+		for _, fw := range idx[w] {
+			if x&fw.bits != 0 {
+				set[fw.id/64] |= 1 << (fw.id % 64)
+			}
+		}
+	}
+	for i, x := range set {
+		for x != 0 {
+			b := bits.TrailingZeros64(x)
+			x &= x - 1
+			buf = append(buf, FieldID(i*64+b))
+		}
+	}
+	return buf
+}
+
+// fieldWord is the part of one field that lies in one word of a Key.
+type fieldWord struct {
+	id   FieldID
+	word uint16
+	bits uint64
+}
+
+// fieldWordsOf gives each field's words; wordFieldsOf each word's fields,
+// by ascending ID. Both are computed once from Field.Unwildcard.
+var fieldWordsOf = sync.OnceValue(func() *[NumFieldIDs][]fieldWord {
+	var out [NumFieldIDs][]fieldWord
+	for id := FieldID(1); id < NumFieldIDs; id++ {
+		var m Mask
+		fields[id].Unwildcard(&m)
+		for w, x := range m.Words() {
+			if x != 0 {
+				out[id] = append(out[id], fieldWord{id: id, word: uint16(w), bits: x})
+			}
+		}
+	}
+	return &out
+})
+
+var wordFieldsOf = sync.OnceValue(func() *[KeyWords][]fieldWord {
+	var out [KeyWords][]fieldWord
+	for _, fws := range fieldWordsOf() {
+		for _, fw := range fws {
+			out[fw.word] = append(out[fw.word], fw)
+		}
+	}
+	return &out
+})

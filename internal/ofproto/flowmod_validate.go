@@ -18,9 +18,10 @@ func ValidateMatch(m *Match) error {
 	if !stray.IsZero() {
 		return ofErr(ErrBadMatch, BadMatchBadWildcards, "value bits outside the mask")
 	}
-	for id := flow.FieldID(1); id < flow.NumFieldIDs; id++ {
+	var buf [flow.NumFieldIDs]flow.FieldID
+	for _, id := range flow.FieldsIn(&m.Mask, buf[:0]) {
 		f := flow.FieldByID(id)
-		if f.Maskable || f.IsWildcarded(&m.Mask) || f.IsExact(&m.Mask) {
+		if f.Maskable || f.IsExact(&m.Mask) {
 			continue
 		}
 		// Fields sharing storage with a maskable one (vlan_vid inside

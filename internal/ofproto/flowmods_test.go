@@ -220,3 +220,15 @@ func TestFlowModsNeverSeenHalfApplied(t *testing.T) {
 		t.Fatalf("%d lookups saw a half-applied transaction", mixed.Load())
 	}
 }
+
+// BenchmarkValidateMatch validates the match of bench/flows.sh's flows
+// (ip,nw_src=x), once per flow-mod.
+func BenchmarkValidateMatch(b *testing.B) {
+	m := Match{Key: flow.Key{EthType: 0x0800, NwSrc: 0x0a000001}, Mask: flow.Mask{EthType: 0xffff, NwSrc: 0xffffffff}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ValidateMatch(&m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
