@@ -61,6 +61,7 @@ func (q *RxQueue) Recv(b *packet.Batch) (int, error) {
 		return 0, nil
 	}
 	n := min(pending, packet.BatchSize)
+	r.prefetchHeads(n)
 	cnt, drops, nbytes := 0, 0, 0
 	var err error
 	for i := range n {

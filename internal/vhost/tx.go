@@ -46,6 +46,7 @@ func (t *txRing) send(b *packet.Batch) int {
 		t.dev.fault(ErrAvailRunaway)
 		return 0
 	}
+	r.prefetchHeads(min(avail-r.lastAvail, uint16(b.Len())))
 	var used uint16 // used entries written for this batch
 	sent, nbytes, errs := 0, 0, 0
 	for _, p := range b.Pkts {

@@ -3,7 +3,10 @@ package vhost
 import (
 	"encoding/binary"
 	"errors"
+	"unsafe"
 
+	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/prefetch"
 	"golang.org/x/sys/unix"
 )
 
@@ -85,6 +88,23 @@ func (r *vring) usedEvent() uint16  { return uint16(word(r.avail, 4+2*int(r.num)
 // availEntry returns the head index the driver put at avail slot i.
 func (r *vring) availEntry(i uint16) uint16 {
 	return binary.LittleEndian.Uint16(r.avail[4+2*int(i&(r.num-1)):])
+}
+
+// prefetchHeads starts loading the head descriptors of the next n avail
+// entries (n <= packet.BatchSize), all at once. The guest has just written
+// them on another CPU, so each is a cache miss; walking the chains one by
+// one would take those misses in turn (avail entry, then descriptor), now
+// they overlap. The entries are read again, and checked, by whoever takes
+// them: a prefetch is only a hint, so a head out of range is masked here
+// and refused there.
+func (r *vring) prefetchHeads(n uint16) {
+	var addrs [packet.BatchSize]uintptr
+	n = min(n, packet.BatchSize)
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(r.desc)))
+	for i := range n {
+		addrs[i] = base + uintptr(r.availEntry(r.lastAvail+i)&(r.num-1))*descSize
+	}
+	prefetch.Lines(addrs[:n])
 }
 
 // readUsedIdx reads used->idx as the guest last saw it (ring start).
