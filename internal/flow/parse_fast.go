@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/prefetch"
 )
 
 // The parser's fast path, for the frame most traffic consists of: untagged
@@ -63,12 +64,18 @@ func _() {
 //
 // The fast path is inlined in the loop, so a batch of simple packets makes
 // no call at all (Go keeps no register across a call).
+//
+// The parser is the first to read the frames, which another CPU (a guest,
+// a NIC) has just written: the headers of the whole batch are prefetched
+// first, so their cache misses overlap instead of stalling one packet at a
+// time.
 func ParseBatch(pkts []*packet.Buffer, keys []Key) (simple uint32) {
 	const (
 		ipOff = ethHeaderLen
 		tpOff = ethHeaderLen + ipv4MinLen
 	)
 	keys = keys[:len(pkts)]
+	prefetchHeaders(pkts)
 	for i, b := range pkts {
 		k := &keys[i]
 		data := b.Data()
@@ -105,6 +112,17 @@ func ParseBatch(pkts []*packet.Buffer, keys []Key) (simple uint32) {
 		b.L3Off, b.L4Off = uint16(l3), uint16(l4)
 	}
 	return simple
+}
+
+// prefetchHeaders starts loading the first cache line of each of the
+// first packet.BatchSize packets.
+func prefetchHeaders(pkts []*packet.Buffer) {
+	var addrs [packet.BatchSize]uintptr
+	pkts = pkts[:min(len(pkts), packet.BatchSize)]
+	for i, b := range pkts {
+		addrs[i] = uintptr(unsafe.Pointer(unsafe.SliceData(b.Data())))
+	}
+	prefetch.Lines(addrs[:len(pkts)])
 }
 
 // reset zeroes k in straight-line stores (*k = Key{} compiles to a loop).
