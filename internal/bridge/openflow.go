@@ -34,13 +34,22 @@ func (s *Switch) startAgent(b *bridge) error {
 	return s.setControllers(b)
 }
 
-// setControllers applies the Bridge row's controller targets.
+// setControllers applies the Bridge row's controllers: targets, probe
+// and backoff settings as OVS derives them, and the SSL files.
 func (s *Switch) setControllers(b *bridge) error {
-	targets := make([]string, 0, len(b.spec.Controllers))
+	cs := make([]ofagent.Controller, 0, len(b.spec.Controllers))
 	for _, c := range b.spec.Controllers {
-		targets = append(targets, c.Target)
+		ac := ofagent.Controller{Target: c.Target, ProbeInterval: c.ProbeInterval(), MaxBackoff: c.MaxBackoffInterval()}
+		if ac.ProbeInterval == 0 {
+			ac.ProbeInterval = -1 // disabled
+		}
+		if c.SSL != nil {
+			ac.SSL = &ofagent.SSLConfig{PrivateKey: c.SSL.PrivateKey, Certificate: c.SSL.Certificate,
+				CACert: c.SSL.CACert, BootstrapCACert: c.SSL.BootstrapCACert}
+		}
+		cs = append(cs, ac)
 	}
-	err := b.agent.SetControllers(targets)
+	err := b.agent.SetControllers(cs)
 	s.applyFailMode(b)
 	if err != nil {
 		return fmt.Errorf("bridge %s: controllers: %w", b.name, err)

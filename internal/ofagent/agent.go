@@ -2,11 +2,9 @@ package ofagent
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,13 +44,11 @@ type Options struct {
 	// Versions are the OpenFlow versions offered in HELLO (OVSDB
 	// Bridge.protocols); empty means OpenFlow 1.0 and 1.3.
 	Versions []uint8
-	// ProbeInterval is how long a controller connection may stay silent
-	// before an echo request probes it (and twice that before it is
-	// dropped); 0 means 5 s as in OVS, negative disables probes.
+	// ProbeInterval and MaxBackoff are the defaults for controllers
+	// that do not set their own (Controller): ProbeInterval 0 means 5 s
+	// as in OVS, negative disables probes; MaxBackoff 0 means 8 s.
 	ProbeInterval time.Duration
-	// MaxBackoff bounds the reconnect backoff of active controllers; 0
-	// means 8 s as in OVS.
-	MaxBackoff time.Duration
+	MaxBackoff    time.Duration
 	// ExpireInterval, if positive, makes the agent expire timed-out rules
 	// itself (Bridge.Expire, then FLOW_REMOVED). Zero: the integrator
 	// calls FlowsRemoved with what its own expiry loop removed.
@@ -76,7 +72,6 @@ type Agent struct {
 	conns       map[*ofconn]struct{}
 	listeners   map[string]*listener // by target (Listen and passive controllers)
 	controllers map[string]*rconn    // active controller targets
-	passive     map[string]bool      // passive targets that came from SetControllers
 	genID       uint64
 	genIDSet    bool
 	closed      bool
@@ -84,6 +79,9 @@ type Agent struct {
 	stop        chan struct{}
 
 	commitState commitState
+
+	// after is time.After; tests replace it to see reconnect backoffs.
+	after func(time.Duration) <-chan time.Time
 
 	nControllers atomic.Int32 // connected primary (controller) connections
 	connMu       sync.Mutex   // serialises OnConnectivity calls
@@ -117,7 +115,7 @@ func New(opts Options) (*Agent, error) {
 		conns:       map[*ofconn]struct{}{},
 		listeners:   map[string]*listener{},
 		controllers: map[string]*rconn{},
-		passive:     map[string]bool{},
+		after:       time.After,
 		stop:        make(chan struct{}),
 	}
 	if a.b.OnRemoved == nil {
@@ -167,19 +165,24 @@ func (a *Agent) Close() error {
 // "ptcp:[PORT][:IP]"): connections on it are for management tools, not
 // controllers, so they neither count for fail_mode nor get probed.
 func (a *Agent) Listen(target string) error {
-	return a.listen(target, false)
+	return a.listen(target, nil)
 }
 
-func (a *Agent) listen(target string, controller bool) error {
+func (a *Agent) listen(target string, ctl *Controller) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
 		return errors.New("ofagent: closed")
 	}
-	if _, ok := a.listeners[target]; ok {
+	if l, ok := a.listeners[target]; ok {
+		if ctl != nil {
+			a.mu.Unlock()
+			l.update(*ctl)
+			a.mu.Lock()
+		}
 		return nil
 	}
-	l, err := newListener(a, target, controller)
+	l, err := newListener(a, target, ctl)
 	if err != nil {
 		return err
 	}
@@ -187,98 +190,6 @@ func (a *Agent) listen(target string, controller bool) error {
 	a.wg.Add(1)
 	go l.run()
 	return nil
-}
-
-// SetControllers makes the bridge's controller set exactly targets
-// (OVSDB Bridge.controller): active "tcp:IP[:PORT]" and "unix:PATH" are
-// connected with reconnect and backoff, passive "ptcp:" and "punix:"
-// listened on. "ssl:" and "pssl:" are refused until the SSL table is
-// supported. Targets already present keep their connections.
-func (a *Agent) SetControllers(targets []string) error {
-	want := map[string]bool{}
-	var errs []error
-	for _, t := range targets {
-		kind, _, err := parseTarget(t)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		want[t] = true
-		switch kind {
-		case "tcp", "unix":
-			a.mu.Lock()
-			if _, ok := a.controllers[t]; !ok && !a.closed {
-				r := newRconn(a, t)
-				a.controllers[t] = r
-				a.wg.Add(1)
-				go r.run()
-			}
-			a.mu.Unlock()
-		case "ptcp", "punix":
-			if err := a.listen(t, true); err != nil {
-				errs = append(errs, err)
-				delete(want, t)
-				continue
-			}
-			a.mu.Lock()
-			a.passive[t] = true
-			a.mu.Unlock()
-		}
-	}
-	a.mu.Lock()
-	for t, r := range a.controllers {
-		if !want[t] {
-			r.close()
-			delete(a.controllers, t)
-		}
-	}
-	for t := range a.passive {
-		if !want[t] {
-			if l := a.listeners[t]; l != nil {
-				l.close()
-				delete(a.listeners, t)
-			}
-			delete(a.passive, t)
-		}
-	}
-	a.mu.Unlock()
-	return errors.Join(errs...)
-}
-
-// Connected reports whether any controller connection is up (fail_mode).
-func (a *Agent) Connected() bool { return a.nControllers.Load() > 0 }
-
-// ControllerStatus is what OVSDB's Controller row shows for a target.
-type ControllerStatus struct {
-	Target      string
-	IsConnected bool
-	Role        string            // "master", "slave" or "other"
-	Status      map[string]string // state, last_error, sec_since_connect, sec_since_disconnect
-}
-
-// ControllerStatus returns the status of every configured controller
-// target, sorted by target.
-func (a *Agent) ControllerStatus() []ControllerStatus {
-	a.mu.Lock()
-	var out []ControllerStatus
-	for t, r := range a.controllers {
-		out = append(out, r.status(t))
-	}
-	for t := range a.passive {
-		st := ControllerStatus{Target: t, Role: "other", Status: map[string]string{"state": "LISTENING"}}
-		for c := range a.conns {
-			if c.target == t {
-				st.IsConnected = true
-				st.Role = c.roleName()
-				st.Status["state"] = "ACTIVE"
-				st.Status["sec_since_connect"] = fmt.Sprint(int(time.Since(c.since).Seconds()))
-			}
-		}
-		out = append(out, st)
-	}
-	a.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Target < out[j].Target })
-	return out
 }
 
 // addConn registers c; false if the agent is closing.

@@ -37,6 +37,7 @@ type ofconn struct {
 	once    sync.Once
 	ready   atomic.Bool  // HELLO done
 	lastRx  atomic.Int64 // unix ns of the last byte received
+	probe   atomic.Int64 // controllers: inactivity probe interval (ns), <= 0 none
 	dropped atomic.Uint64
 
 	mu             sync.Mutex
@@ -69,6 +70,7 @@ func newOfconn(a *Agent, nc net.Conn, target string, controller bool) *ofconn {
 		// Service connections (ovs-ofctl) get no table-miss packet-ins
 		// until they ask with SET_CONFIG, as in OVS.
 		c.missSendLen = 128
+		c.probe.Store(int64(a.opts.ProbeInterval))
 	}
 	c.lastRx.Store(time.Now().UnixNano())
 	return c
@@ -94,11 +96,11 @@ func (c *ofconn) serve() error {
 		defer wg.Done()
 		c.writer()
 	}()
-	if c.controller && c.a.opts.ProbeInterval > 0 {
+	if c.controller {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.prober(c.a.opts.ProbeInterval)
+			c.prober()
 		}()
 	}
 	// Buffered: one read syscall brings many messages (a bundle or an
@@ -169,18 +171,29 @@ func (c *ofconn) writer() {
 	}
 }
 
-// prober sends an echo request after interval of silence and drops the
-// connection after another interval without an answer (OVS's
-// inactivity probe).
-func (c *ofconn) prober(interval time.Duration) {
-	t := time.NewTicker(interval / 4)
+// prober sends an echo request after a probe interval of silence and
+// drops the connection after another interval without an answer (OVS's
+// inactivity probe). The interval is read at every check, so a changed
+// Controller.inactivity_probe applies to the live connection.
+func (c *ofconn) prober() {
+	t := time.NewTimer(time.Second)
 	defer t.Stop()
 	probed := false
 	for {
+		interval := time.Duration(c.probe.Load())
+		check := time.Second // probes disabled: look again later
+		if interval > 0 {
+			check = max(interval/4, time.Millisecond)
+		}
+		t.Reset(check)
 		select {
 		case <-c.done:
 			return
 		case <-t.C:
+		}
+		if interval = time.Duration(c.probe.Load()); interval <= 0 {
+			probed = false
+			continue
 		}
 		idle := time.Since(time.Unix(0, c.lastRx.Load()))
 		switch {

@@ -328,8 +328,8 @@ func TestActiveControllerReconnects(t *testing.T) {
 	}
 	defer l.Close()
 	target := "tcp:" + l.Addr().String()
-	if err := ts.a.SetControllers([]string{target, "ssl:1.2.3.4:6653"}); err == nil {
-		t.Fatal("ssl target accepted")
+	if err := ts.a.SetControllers([]Controller{{Target: target}, {Target: "foo:1.2.3.4:6653"}}); err == nil {
+		t.Fatal("unknown method accepted")
 	}
 	for i := 0; i < 2; i++ {
 		nc, err := l.Accept()

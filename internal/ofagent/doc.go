@@ -25,7 +25,7 @@
 //	a, err := ofagent.New(ofagent.Options{Bridge: b, Ofproto: o, RunDir: rundir,
 //		Sync: revalidateNow, Execute: dp.Execute, PortStats: portStats,
 //		OnConnectivity: applyFailMode, Log: log})
-//	a.SetControllers([]string{"tcp:10.0.0.1:6653", "ptcp:6653"}) // Bridge.controller
+//	a.SetControllers([]ofagent.Controller{{Target: "tcp:10.0.0.1:6653"}, {Target: "pssl:6653", SSL: ssl}})
 //	a.Listen("punix:/path")            // extra service listeners
 //	a.PortChanged(ofagent.PortAdded, p) // every port add/delete/modify
 //	a.FlowsRemoved(b.Expire(now))       // or Options.ExpireInterval
@@ -38,7 +38,7 @@
 //
 // Concurrency: each connection has a serving goroutine (requests in
 // order), a writer goroutine fed by a bounded queue, and for controllers
-// a prober (inactivity probes, 5 s by default). PacketIn, FlowsRemoved
+// a prober (inactivity probes: Controller.ProbeInterval, 5 s by default). PacketIn, FlowsRemoved
 // and PortChanged never block: a connection whose queue is full loses
 // asynchronous messages (counted), as OVS's rconn does.
 package ofagent

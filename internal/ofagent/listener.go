@@ -1,6 +1,7 @@
 package ofagent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -13,10 +14,11 @@ import (
 const defaultOFPort = 6653
 
 // parseTarget splits an OVS connection target into its kind ("tcp",
-// "unix", "ptcp", "punix") and the address net.Dial/net.Listen take.
+// "ssl", "unix", "ptcp", "pssl", "punix") and the address
+// net.Dial/net.Listen take.
 func parseTarget(t string) (kind, addr string, err error) {
 	kind, rest, ok := strings.Cut(t, ":")
-	if !ok && kind != "ptcp" {
+	if !ok && kind != "ptcp" && kind != "pssl" {
 		return "", "", fmt.Errorf("controller target %q: no method", t)
 	}
 	switch kind {
@@ -25,7 +27,7 @@ func parseTarget(t string) (kind, addr string, err error) {
 			return "", "", fmt.Errorf("controller target %q: no path", t)
 		}
 		return kind, rest, nil
-	case "tcp":
+	case "tcp", "ssl":
 		host, port := rest, strconv.Itoa(defaultOFPort)
 		if h, p, err := net.SplitHostPort(rest); err == nil {
 			host, port = h, p
@@ -36,7 +38,7 @@ func parseTarget(t string) (kind, addr string, err error) {
 			return "", "", fmt.Errorf("controller target %q: no host", t)
 		}
 		return kind, net.JoinHostPort(host, port), nil
-	case "ptcp":
+	case "ptcp", "pssl":
 		// ptcp:[PORT][:IP]
 		port, ip := strconv.Itoa(defaultOFPort), ""
 		if rest != "" {
@@ -50,25 +52,29 @@ func parseTarget(t string) (kind, addr string, err error) {
 			return "", "", fmt.Errorf("controller target %q: bad port", t)
 		}
 		return kind, net.JoinHostPort(ip, port), nil
-	case "ssl", "pssl":
-		return "", "", fmt.Errorf("controller target %q: SSL is not supported yet", t)
 	}
 	return "", "", fmt.Errorf("controller target %q: unknown method %q", t, kind)
 }
 
 // listener accepts connections on a passive target (OVS's ofservice for
 // service listeners; passive controllers are the same with controller
-// set).
+// set and their Controller settings).
 type listener struct {
 	a          *Agent
 	target     string
 	l          net.Listener
 	path       string // unix socket to remove on close
 	controller bool
+	ssl        bool
 	once       sync.Once
+
+	mu      sync.Mutex
+	cfg     Controller // controller listeners: the current settings
+	lastErr string
 }
 
-func newListener(a *Agent, target string, controller bool) (*listener, error) {
+// newListener listens on target; ctl is nil for a service listener.
+func newListener(a *Agent, target string, ctl *Controller) (*listener, error) {
 	kind, addr, err := parseTarget(target)
 	if err != nil {
 		return nil, err
@@ -78,7 +84,7 @@ func newListener(a *Agent, target string, controller bool) (*listener, error) {
 	case "punix":
 		network = "unix"
 		removeStaleSocket(addr)
-	case "ptcp":
+	case "ptcp", "pssl":
 		network = "tcp"
 	default:
 		return nil, fmt.Errorf("listen %q: not a passive target", target)
@@ -87,12 +93,60 @@ func newListener(a *Agent, target string, controller bool) (*listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", target, err)
 	}
-	ln := &listener{a: a, target: target, l: l, controller: controller}
+	ln := &listener{a: a, target: target, l: l, controller: ctl != nil, ssl: kind == "pssl"}
 	if network == "unix" {
 		ln.path = addr
 		l.(*net.UnixListener).SetUnlinkOnClose(true)
 	}
+	if ctl != nil {
+		ln.configure(*ctl)
+	}
 	return ln, nil
+}
+
+// update takes new controller settings: connections accepted from now on
+// use them, and the probe interval applies to current ones too. The
+// caller must not hold the agent's lock.
+func (l *listener) update(c Controller) {
+	l.configure(c)
+	l.a.eachConn(func(oc *ofconn) {
+		if oc.target == l.target && oc.controller {
+			oc.probe.Store(int64(c.ProbeInterval))
+		}
+	})
+}
+
+// configure sets the settings for connections accepted from now on.
+func (l *listener) configure(c Controller) {
+	l.mu.Lock()
+	l.cfg = c
+	l.lastErr = ""
+	if l.ssl {
+		// Say now, not at the first connection, that the files are
+		// unusable.
+		if _, _, err := c.SSL.load(); err != nil {
+			l.lastErr = err.Error()
+		}
+	}
+	l.mu.Unlock()
+}
+
+func (l *listener) settings() Controller {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cfg
+}
+
+func (l *listener) setError(err error) {
+	l.mu.Lock()
+	l.lastErr = err.Error()
+	l.mu.Unlock()
+}
+
+func (l *listener) lastError() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastErr
 }
 
 // Addr is the listener's address (ptcp:0 picks a port).
@@ -108,17 +162,45 @@ func (l *listener) run() {
 			}
 			return
 		}
-		c := newOfconn(l.a, nc, l.target, l.controller)
-		if !l.a.addConn(c) {
-			nc.Close()
-			return
-		}
 		l.a.wg.Add(1)
 		go func() {
 			defer l.a.wg.Done()
-			c.serve()
+			l.serve(nc)
 		}()
 	}
+}
+
+// serve runs one accepted connection, after its TLS handshake for pssl.
+func (l *listener) serve(nc net.Conn) {
+	cfg := l.settings()
+	if l.ssl {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { // Close must not wait for a handshake
+			select {
+			case <-l.a.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		tc, err := sslServer(ctx, nc, cfg.SSL)
+		cancel()
+		if err != nil {
+			nc.Close()
+			l.setError(err)
+			l.a.log.Warn("openflow connection refused", "target", l.target, "peer", nc.RemoteAddr(), "err", err)
+			return
+		}
+		nc = tc
+	}
+	c := newOfconn(l.a, nc, l.target, l.controller)
+	if l.controller {
+		c.probe.Store(int64(cfg.ProbeInterval))
+	}
+	if !l.a.addConn(c) {
+		nc.Close()
+		return
+	}
+	c.serve()
 }
 
 func (l *listener) close() { l.once.Do(func() { l.l.Close() }) }

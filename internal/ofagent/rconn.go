@@ -1,23 +1,27 @@
 package ofagent
 
 import (
+	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"time"
 )
 
 // rconn is an active controller connection that reconnects (OVS's rconn):
-// after a failure it waits 1 s, doubling up to MaxBackoff, and a
-// connection that lived at least as long as the backoff resets it.
+// after a failure it waits 1 s, doubling up to the target's MaxBackoff,
+// and a connection that lived at least as long as the backoff resets it.
 type rconn struct {
 	a      *Agent
 	target string
 	stop   chan struct{}
 	once   sync.Once
+	ctx    context.Context // cancelled by close: ends a dial or handshake
+	cancel context.CancelFunc
 
 	mu          sync.Mutex
+	cfg         Controller
 	cur         *ofconn
 	lastErr     string
 	connectedAt time.Time
@@ -25,24 +29,43 @@ type rconn struct {
 	state       string
 }
 
-func newRconn(a *Agent, target string) *rconn {
-	return &rconn{a: a, target: target, stop: make(chan struct{}), state: "BACKOFF"}
+func newRconn(a *Agent, c Controller) *rconn {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &rconn{a: a, target: c.Target, cfg: c, stop: make(chan struct{}), ctx: ctx, cancel: cancel, state: "BACKOFF"}
+}
+
+// update takes new settings: the probe interval applies to the current
+// connection at once, the rest at the next connection attempt.
+func (r *rconn) update(c Controller) {
+	r.mu.Lock()
+	r.cfg = c
+	if r.cur != nil {
+		r.cur.probe.Store(int64(c.ProbeInterval))
+	}
+	r.mu.Unlock()
+}
+
+func (r *rconn) settings() Controller {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cfg
 }
 
 func (r *rconn) run() {
 	defer r.a.wg.Done()
-	_, addr, _ := parseTarget(r.target)
+	kind, addr, _ := parseTarget(r.target)
 	network := "tcp"
-	if strings.HasPrefix(r.target, "unix:") {
+	if kind == "unix" {
 		network = "unix"
 	}
 	backoff := time.Second
 	for {
+		cfg := r.settings()
 		r.setState("CONNECTING", "")
-		d := net.Dialer{Timeout: r.a.opts.MaxBackoff}
-		nc, err := d.Dial(network, addr)
+		nc, err := r.dial(network, addr, kind == "ssl", cfg)
 		if err == nil {
 			c := newOfconn(r.a, nc, r.target, true)
+			c.probe.Store(int64(cfg.ProbeInterval))
 			if !r.a.addConn(c) {
 				nc.Close()
 				return
@@ -64,13 +87,36 @@ func (r *rconn) run() {
 		} else {
 			r.setState("BACKOFF", err.Error())
 		}
+		backoff = min(backoff, r.settings().MaxBackoff)
 		select {
 		case <-r.stop:
 			return
-		case <-time.After(backoff):
+		case <-r.a.after(backoff):
 		}
-		backoff = min(2*backoff, r.a.opts.MaxBackoff)
+		backoff = min(2*backoff, r.settings().MaxBackoff)
 	}
+}
+
+// dial connects to the controller, with the TLS handshake for ssl:.
+func (r *rconn) dial(network, addr string, ssl bool, cfg Controller) (net.Conn, error) {
+	var tc *tls.Config
+	if ssl {
+		var err error
+		if tc, err = cfg.SSL.tlsConfig(false); err != nil {
+			return nil, err
+		}
+	}
+	d := net.Dialer{Timeout: max(cfg.MaxBackoff, time.Second)}
+	nc, err := d.DialContext(r.ctx, network, addr)
+	if err != nil || tc == nil {
+		return nc, err
+	}
+	c := tls.Client(nc, tc)
+	if err := tlsHandshake(r.ctx, c); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 func (r *rconn) setState(state, lastErr string) {
@@ -85,6 +131,7 @@ func (r *rconn) setState(state, lastErr string) {
 func (r *rconn) close() {
 	r.once.Do(func() {
 		close(r.stop)
+		r.cancel()
 		r.mu.Lock()
 		if r.cur != nil {
 			r.cur.close()

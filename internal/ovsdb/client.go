@@ -114,6 +114,7 @@ type Snapshot struct {
 	Ports       map[string]*vswitch.Port
 	Interfaces  map[string]*vswitch.Interface
 	Controllers map[string]*vswitch.Controller
+	SSL         map[string]*vswitch.SSL
 }
 
 // Snapshot copies the current rows out of the cache.
@@ -124,8 +125,9 @@ func (cl *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
 		ports  []vswitch.Port
 		ifaces []vswitch.Interface
 		ctrls  []vswitch.Controller
+		ssls   []vswitch.SSL
 	)
-	for _, l := range []any{&roots, &brs, &ports, &ifaces, &ctrls} {
+	for _, l := range []any{&roots, &brs, &ports, &ifaces, &ctrls, &ssls} {
 		if err := cl.c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("read cache: %w", err)
 		}
@@ -135,6 +137,7 @@ func (cl *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
 		Ports:       make(map[string]*vswitch.Port, len(ports)),
 		Interfaces:  make(map[string]*vswitch.Interface, len(ifaces)),
 		Controllers: make(map[string]*vswitch.Controller, len(ctrls)),
+		SSL:         make(map[string]*vswitch.SSL, len(ssls)),
 	}
 	if len(roots) > 0 {
 		s.Root = &roots[0]
@@ -150,6 +153,9 @@ func (cl *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	for i := range ctrls {
 		s.Controllers[ctrls[i].UUID] = &ctrls[i]
+	}
+	for i := range ssls {
+		s.SSL[ssls[i].UUID] = &ssls[i]
 	}
 	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/govs/govs/internal/ovsdb"
 )
@@ -25,6 +26,8 @@ func BuildConfig(s *ovsdb.Snapshot) Config {
 	}
 	cfg.OtherConfig = s.Root.OtherConfig
 	cfg.NextCfg = s.Root.NextCfg
+
+	ssl := sslSpec(s)
 
 	// Interface owner by name, to refuse a second claim deterministically:
 	// bridges and ports are visited in name order.
@@ -50,7 +53,11 @@ func BuildConfig(s *ovsdb.Snapshot) Config {
 		}
 		for _, cu := range br.Controller {
 			if c := s.Controllers[cu]; c != nil {
-				spec.Controllers = append(spec.Controllers, controllerSpec(c.Target, c.ConnectionMode, c.MaxBackoff, c.InactivityProbe, c.OtherConfig))
+				cs := controllerSpec(c.Target, c.ConnectionMode, c.MaxBackoff, c.InactivityProbe, c.OtherConfig)
+				if strings.HasPrefix(cs.Target, "ssl:") || strings.HasPrefix(cs.Target, "pssl:") {
+					cs.SSL = ssl
+				}
+				spec.Controllers = append(spec.Controllers, cs)
 			}
 		}
 		sort.Slice(spec.Controllers, func(i, j int) bool { return spec.Controllers[i].Target < spec.Controllers[j].Target })
@@ -133,7 +140,7 @@ func BuildConfig(s *ovsdb.Snapshot) Config {
 }
 
 func controllerSpec(target string, mode *string, backoff, probe *int, oc map[string]string) ControllerSpec {
-	c := ControllerSpec{Target: target, OtherConfig: oc}
+	c := ControllerSpec{Target: target, OtherConfig: oc, InactivityProbe: ProbeUnset}
 	if mode != nil {
 		c.ConnectionMode = *mode
 	}
@@ -144,6 +151,18 @@ func controllerSpec(target string, mode *string, backoff, probe *int, oc map[str
 		c.InactivityProbe = *probe
 	}
 	return c
+}
+
+// sslSpec is the SSL row Open_vSwitch.ssl points at, or nil.
+func sslSpec(s *ovsdb.Snapshot) *SSLSpec {
+	if s.Root.SSL == nil {
+		return nil
+	}
+	r := s.SSL[*s.Root.SSL]
+	if r == nil {
+		return nil
+	}
+	return &SSLSpec{PrivateKey: r.PrivateKey, Certificate: r.Certificate, CACert: r.CaCert, BootstrapCACert: r.BootstrapCaCert}
 }
 
 func sortedBridges(s *ovsdb.Snapshot) []string {

@@ -2,6 +2,7 @@ package vswitchd
 
 import (
 	"testing"
+	"time"
 
 	"github.com/govs/govs/internal/ovsdb"
 	"github.com/govs/govs/internal/ovsdb/vswitch"
@@ -69,3 +70,50 @@ func TestBuildConfigNoRoot(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestBuildConfigControllers: ssl targets get the SSL row, probe and
+// backoff settings are derived as OVS does, and an SSL row change is a
+// bridge change.
+func TestBuildConfigControllers(t *testing.T) {
+	s := &ovsdb.Snapshot{
+		Root: &vswitch.OpenvSwitch{UUID: "root", Bridges: []string{"b0"}, SSL: ptr("s1")},
+		Bridges: map[string]*vswitch.Bridge{
+			"b0": {UUID: "b0", Name: "br0", Controller: []string{"c1", "c2", "c3"}},
+		},
+		Controllers: map[string]*vswitch.Controller{
+			"c1": {UUID: "c1", Target: "ssl:10.0.0.1", InactivityProbe: ptr(0), MaxBackoff: ptr(2500)},
+			"c2": {UUID: "c2", Target: "tcp:10.0.0.2", InactivityProbe: ptr(1000)},
+			"c3": {UUID: "c3", Target: "pssl:6653", InactivityProbe: ptr(12345)},
+		},
+		SSL: map[string]*vswitch.SSL{"s1": {UUID: "s1", PrivateKey: "k", Certificate: "c", CaCert: "ca"}},
+	}
+	br := BuildConfig(s).Bridges["br0"]
+	want := []struct {
+		target         string
+		ssl            bool
+		probe, backoff time.Duration
+	}{
+		{"pssl:6653", true, 12 * time.Second, 8 * time.Second},
+		{"ssl:10.0.0.1", true, 0, 2 * time.Second},
+		{"tcp:10.0.0.2", false, 5 * time.Second, 8 * time.Second},
+	}
+	if len(br.Controllers) != len(want) {
+		t.Fatalf("controllers %+v", br.Controllers)
+	}
+	for i, w := range want {
+		c := br.Controllers[i]
+		if c.Target != w.target || (c.SSL != nil) != w.ssl || c.ProbeInterval() != w.probe || c.MaxBackoffInterval() != w.backoff {
+			t.Errorf("controller %d: %+v probe %v backoff %v, want %+v", i, c, c.ProbeInterval(), c.MaxBackoffInterval(), w)
+		}
+	}
+	if c := br.Controllers[1]; c.SSL == nil || *c.SSL != (SSLSpec{PrivateKey: "k", Certificate: "c", CACert: "ca"}) {
+		t.Errorf("ssl spec %+v", c.SSL)
+	}
+	if (ControllerSpec{InactivityProbe: ProbeUnset}).ProbeInterval() != 5*time.Second {
+		t.Error("unset inactivity_probe is not 5 s")
+	}
+	s.SSL["s1"].CaCert = "other"
+	if br.sameBridgeFields(BuildConfig(s).Bridges["br0"]) {
+		t.Error("an SSL row change does not reconfigure the bridge")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net"
 	"slices"
+	"time"
 
 	"github.com/govs/govs/internal/netdev"
 )
@@ -44,11 +45,48 @@ type BridgeSpec struct {
 
 // ControllerSpec is one Controller row.
 type ControllerSpec struct {
-	Target          string // "tcp:1.2.3.4:6653", "ptcp:6653", "punix:..."
-	ConnectionMode  string // "", "in-band" or "out-of-band"
-	MaxBackoff      int    // milliseconds, 0 = default
-	InactivityProbe int    // milliseconds, 0 = default
+	Target         string // "tcp:1.2.3.4:6653", "ssl:...", "ptcp:6653", "pssl:...", "punix:..."
+	ConnectionMode string // "", "in-band" or "out-of-band"
+	MaxBackoff     int    // milliseconds, 0 = unset (8 s)
+	// InactivityProbe is in milliseconds: ProbeUnset when the column is
+	// empty (5 s), 0 when probes are disabled.
+	InactivityProbe int
 	OtherConfig     map[string]string
+	// SSL is the Open_vSwitch row's SSL configuration, given to ssl: and
+	// pssl: targets only; nil when the database has none.
+	SSL *SSLSpec
+}
+
+// ProbeUnset is ControllerSpec.InactivityProbe for an empty column.
+const ProbeUnset = -1
+
+// SSLSpec is the SSL row (ovs-vsctl set-ssl).
+type SSLSpec struct {
+	PrivateKey, Certificate, CACert string // file names
+	BootstrapCACert                 bool
+}
+
+// ProbeInterval is the inactivity probe interval OVS derives from the
+// row (bridge.c, rconn.c): whole seconds, at least 5; 5 s when unset; 0
+// when disabled (which values under a second also mean).
+func (c ControllerSpec) ProbeInterval() time.Duration {
+	if c.InactivityProbe == ProbeUnset {
+		return 5 * time.Second
+	}
+	s := c.InactivityProbe / 1000
+	if s <= 0 {
+		return 0
+	}
+	return time.Duration(max(s, 5)) * time.Second
+}
+
+// MaxBackoffInterval is the reconnect backoff cap OVS derives from the
+// row: whole seconds, at least 1; 8 s when unset.
+func (c ControllerSpec) MaxBackoffInterval() time.Duration {
+	if c.MaxBackoff == 0 {
+		return 8 * time.Second
+	}
+	return time.Duration(max(c.MaxBackoff/1000, 1)) * time.Second
 }
 
 // PortSpec is one Port row.
@@ -115,7 +153,11 @@ func (b BridgeSpec) sameBridgeFields(o BridgeSpec) bool {
 		slices.EqualFunc(b.Controllers, o.Controllers, func(x, y ControllerSpec) bool {
 			return x.Target == y.Target && x.ConnectionMode == y.ConnectionMode &&
 				x.MaxBackoff == y.MaxBackoff && x.InactivityProbe == y.InactivityProbe &&
-				maps.Equal(x.OtherConfig, y.OtherConfig)
+				maps.Equal(x.OtherConfig, y.OtherConfig) && sameSSL(x.SSL, y.SSL)
 		}) &&
 		slices.Equal(b.Protocols, o.Protocols) && maps.Equal(b.OtherConfig, o.OtherConfig)
+}
+
+func sameSSL(x, y *SSLSpec) bool {
+	return x == y || (x != nil && y != nil && *x == *y)
 }
