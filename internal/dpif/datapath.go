@@ -49,6 +49,8 @@ type Datapath struct {
 
 	reval revalScratch // +checklocks:pmdMu
 
+	taps tapHook // running packet captures (capture.go)
+
 	revalStop chan struct{}
 	revalDone chan struct{}
 }

@@ -212,6 +212,9 @@ func (x *executor) flushPort(snap *snapshot, port uint32) {
 		tb.Clear()
 		return
 	}
+	if taps := x.dp.taps.cur.Load(); taps != nil {
+		taps.tx(port, tb.Pkts, x.now)
+	}
 	qid, lock := dp.txq(x.execIdx)
 	if lock != nil {
 		lock.Lock()

@@ -60,6 +60,9 @@ func (p *pmd) processBatch(snap *snapshot, inPort uint32, b *packet.Batch) {
 	for _, pkt := range pkts {
 		pkt.InPort = inPort
 	}
+	if taps := p.dp.taps.cur.Load(); taps != nil {
+		taps.rx(inPort, pkts, p.now)
+	}
 	keys := &p.keys
 	simple := flow.ParseBatch(pkts, keys[:])
 
