@@ -75,7 +75,9 @@ func ParseBatch(pkts []*packet.Buffer, keys []Key) (simple uint32) {
 		tpOff = ethHeaderLen + ipv4MinLen
 	)
 	keys = keys[:len(pkts)]
-	prefetchHeaders(pkts)
+	if len(pkts) > 1 { // one miss has nothing to overlap with
+		prefetchHeaders(pkts)
+	}
 	for i, b := range pkts {
 		k := &keys[i]
 		data := b.Data()

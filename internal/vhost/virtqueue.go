@@ -60,6 +60,10 @@ type vring struct {
 
 	lastAvail uint16 // next avail entry to take
 	usedIdx   uint16 // our used->idx
+
+	// prefetch addresses: scratch space the PMD owns (zeroing a local
+	// array of them cost more than the prefetches of a small batch)
+	pf [packet.BatchSize]uintptr
 }
 
 // setup translates the ring addresses (front-end user addresses) and
@@ -98,13 +102,15 @@ func (r *vring) availEntry(i uint16) uint16 {
 // them: a prefetch is only a hint, so a head out of range is masked here
 // and refused there.
 func (r *vring) prefetchHeads(n uint16) {
-	var addrs [packet.BatchSize]uintptr
 	n = min(n, packet.BatchSize)
+	if n < 2 { // one miss has nothing to overlap with
+		return
+	}
 	base := uintptr(unsafe.Pointer(unsafe.SliceData(r.desc)))
 	for i := range n {
-		addrs[i] = base + uintptr(r.availEntry(r.lastAvail+i)&(r.num-1))*descSize
+		r.pf[i] = base + uintptr(r.availEntry(r.lastAvail+i)&(r.num-1))*descSize
 	}
-	prefetch.Lines(addrs[:n])
+	prefetch.Lines(r.pf[:n])
 }
 
 // readUsedIdx reads used->idx as the guest last saw it (ring start).
