@@ -29,23 +29,16 @@ import (
 //  3. A secure bridge never fails open: it keeps the rules its
 //     controller installed and forwards nothing else.
 //
-// OVS implements fail-open with a hidden rule at priority 0xf0f0f0,
-// above every OpenFlow priority and invisible to dump-flows. The ofproto
-// model has no hidden rules, so govs installs an ordinary one: table 0,
-// priority 65535, match-all, actions=NORMAL, cookie FailOpenCookie. It
-// shows in dump-flows and in the flow counts while it is there, it ties
-// with (rather than beats) other priority-65535 rules, and a management
-// client's del-flows removes it like any other rule (it comes back at
-// the next disconnection). Removal deletes it strictly by its cookie,
-// so a rule a client put in its place is left alone.
+// Fail-open is OVS's hidden rule (ofproto/fail-open.c): table 0,
+// match-all, actions=NORMAL, above every OpenFlow priority (OVS's
+// 0xf0f0f0; an ofproto hidden rule, see internal/ofproto/hidden.go). It
+// does not show in dump-flows, flow or aggregate statistics or table
+// active counts, and no flow-mod removes it, delete-all included; it
+// shows in ofproto/trace. Only this file installs and removes it.
 
-// FailOpenCookie marks the rule a standalone bridge installs while no
-// controller is connected ("failopen" in ASCII).
-const FailOpenCookie uint64 = 0x6661696c6f70656e
-
-// failOpenPriority is the highest OpenFlow priority (OVS uses a hidden
-// priority above it).
-const failOpenPriority = 0xffff
+// failOpenPriority ranks the fail-open rule among the bridge's hidden
+// rules (it is the only one).
+const failOpenPriority = 0
 
 // defaultInactivityProbe is Controller.inactivity_probe's default.
 const defaultInactivityProbe = 5 * time.Second
@@ -111,10 +104,15 @@ func (s *Switch) applyFailMode(b *bridge) {
 	fs.mode, fs.controllers = mode, has
 	fs.trigger = 3 * inactivityProbe(b)
 	if flush {
-		fs.open = false
+		if fs.open {
+			// OVS's flush takes the fail-open rule too; it comes back
+			// below if the bridge is still open.
+			fs.open = false
+			s.delFailOpenRule(b)
+		}
 		s.flushFlows(b)
 		if !has && mode == "standalone" {
-			s.addFlow(b, 0, 0)
+			s.addDefaultFlow(b)
 		}
 	}
 	s.updateFailOpenLocked(b, fs)
@@ -181,7 +179,10 @@ func (s *Switch) failOpen(b *bridge, fs *failState) {
 		return
 	}
 	fs.open = true
-	s.addFlow(b, failOpenPriority, FailOpenCookie)
+	normal := ofproto.Instructions{GotoTable: -1, Apply: []ofproto.Action{{Type: ofproto.ActOutput, Port: ofproto.PortNormal}}}
+	if err := b.ofb.SetHiddenRule(0, failOpenPriority, ofproto.MatchAll(), normal); err != nil {
+		s.log.Error("add fail-open rule", "bridge", b.name, "err", err)
+	}
 	s.log.Warn("no controller connected: failing open (NORMAL)", "bridge", b.name, "after", fs.trigger)
 }
 
@@ -207,23 +208,16 @@ func (s *Switch) flushFlows(b *bridge) {
 	}
 }
 
-// addFlow adds a match-all actions=NORMAL rule to table 0.
-func (s *Switch) addFlow(b *bridge, priority uint16, cookie uint64) {
+// addDefaultFlow adds OVS's default rule, priority=0,actions=NORMAL.
+func (s *Switch) addDefaultFlow(b *bridge) {
 	fm := ofproto.NewFlowMod(ofproto.FlowAdd)
-	fm.Priority, fm.Cookie = priority, cookie
 	fm.Apply = []ofproto.Action{{Type: ofproto.ActOutput, Port: ofproto.PortNormal}}
 	if err := b.ofb.FlowMod(fm); err != nil {
-		s.log.Error("add NORMAL flow", "bridge", b.name, "priority", priority, "err", err)
+		s.log.Error("add NORMAL flow", "bridge", b.name, "err", err)
 	}
 }
 
-// delFailOpenRule removes the fail-open rule if it is still the one
-// failOpen installed.
+// delFailOpenRule removes the hidden fail-open rule.
 func (s *Switch) delFailOpenRule(b *bridge) {
-	fm := ofproto.NewFlowMod(ofproto.FlowDeleteStrict)
-	fm.Priority = failOpenPriority
-	fm.Cookie, fm.CookieMask = FailOpenCookie, ^uint64(0)
-	if err := b.ofb.FlowMod(fm); err != nil {
-		s.log.Error("remove fail-open flow", "bridge", b.name, "err", err)
-	}
+	b.ofb.DelHiddenRule(0, failOpenPriority, ofproto.MatchAll())
 }

@@ -1,6 +1,14 @@
 package bridge
 
-import "testing"
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/govs/govs/internal/flow"
+	"github.com/govs/govs/internal/ofproto"
+	"github.com/govs/govs/internal/vswitchd"
+)
 
 func TestLastCPUIn(t *testing.T) {
 	for _, c := range []struct {
@@ -46,5 +54,75 @@ func TestParseCPUMask(t *testing.T) {
 				t.Errorf("parseCPUMask(%q) = %v, want %v", c.mask, got, c.want)
 			}
 		}
+	}
+}
+
+// TestFailOpenHiddenRule drives the fail-mode state machine on a bare
+// ofproto bridge: unconnected with a controller, a standalone bridge
+// fails open through a hidden NORMAL rule that OpenFlow cannot see or
+// delete, and that goes when a controller connects or the controller
+// goes (and then OVS's default rule comes back).
+func TestFailOpenHiddenRule(t *testing.T) {
+	s := &Switch{log: slog.New(slog.DiscardHandler)}
+	b := &bridge{name: "br0", ofb: ofproto.NewBridge("br0")}
+	b.spec.Controllers = []vswitchd.ControllerSpec{{Target: "tcp:127.0.0.1:1", InactivityProbe: 10}}
+	s.byName.Store(b.name, b)
+	t.Cleanup(func() { failStateOf(b).stop(); failStates.Delete(b) })
+
+	k := flow.Key{InPort: 1, EthType: 0x0800}
+	lookup := func() *ofproto.Rule {
+		b.ofb.RLock()
+		defer b.ofb.RUnlock()
+		return b.ofb.Table(0).Lookup(&k, nil)
+	}
+	waitOpen := func(want bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if open := len(b.ofb.HiddenRules(0)) == 1; open == want {
+				return
+			} else if time.Now().After(deadline) {
+				t.Fatalf("fail-open rule present = %v, want %v", open, want)
+			}
+		}
+	}
+
+	s.applyFailMode(b) // first controller: flush, fail open after 3 probes
+	waitOpen(true)
+	r := lookup()
+	if r == nil || !r.Hidden || len(r.Instructions.Apply) != 1 || r.Instructions.Apply[0].Port != ofproto.PortNormal {
+		t.Fatalf("a packet meets %+v, want the hidden NORMAL rule", r)
+	}
+	if n := len(b.ofb.Flows(ofproto.AllFlows())); n != 0 || b.ofb.Table(0).Len() != 0 {
+		t.Fatalf("OpenFlow sees %d rules", n)
+	}
+	// An OpenFlow priority-65535 drop rule and a delete-all change
+	// nothing: the hidden rule outranks the one and survives the other.
+	drop := ofproto.NewFlowMod(ofproto.FlowAdd)
+	drop.Priority = 0xffff
+	if err := b.ofb.FlowMod(drop); err != nil {
+		t.Fatal(err)
+	}
+	if r := lookup(); r == nil || !r.Hidden {
+		t.Fatalf("priority 65535 beats the fail-open rule: %+v", r)
+	}
+	del := ofproto.NewFlowMod(ofproto.FlowDelete)
+	del.Table = ofproto.TableAll
+	if err := b.ofb.FlowMod(del); err != nil || len(b.ofb.HiddenRules(0)) != 1 {
+		t.Fatalf("delete-all: %v, %d hidden rules", err, len(b.ofb.HiddenRules(0)))
+	}
+
+	s.controllerConnectivity(b, true) // the controller takes over
+	waitOpen(false)
+	if r := lookup(); r != nil {
+		t.Fatalf("connected: a packet meets %+v", r)
+	}
+	s.controllerConnectivity(b, false)
+	waitOpen(true)
+
+	b.spec.Controllers = nil // no controller: flush, default rule back
+	s.applyFailMode(b)
+	waitOpen(false)
+	if r := lookup(); r == nil || r.Hidden || r.Priority != 0 || r.Instructions.Apply[0].Port != ofproto.PortNormal {
+		t.Fatalf("without controllers a packet meets %+v, want priority=0,actions=NORMAL", r)
 	}
 }

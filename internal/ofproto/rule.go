@@ -20,6 +20,9 @@ type Rule struct {
 	Instructions Instructions
 	Created      time.Time
 	Modified     time.Time // last add/modify that changed instructions
+	// Hidden marks a rule the switch installed for itself, invisible to
+	// OpenFlow and above every OpenFlow priority (see hidden.go).
+	Hidden bool
 
 	Packets atomic.Uint64
 	Bytes   atomic.Uint64

@@ -31,10 +31,14 @@ type Table struct {
 	Matched atomic.Uint64
 
 	cls classifier
+	// hidden holds the rules OpenFlow cannot see (see hidden.go); they
+	// rank above every rule of cls.
+	hidden classifier
 }
 
 func newTable(id uint8) *Table {
-	return &Table{ID: id, Name: "table" + itoa(int(id)), MaxEntries: DefaultMaxEntries, cls: newClassifier()}
+	return &Table{ID: id, Name: "table" + itoa(int(id)), MaxEntries: DefaultMaxEntries,
+		cls: newClassifier(), hidden: newClassifier()}
 }
 
 // Lookup returns the highest-priority rule matching k, or nil, and ORs into
@@ -42,7 +46,13 @@ func newTable(id uint8) *Table {
 // classifier's notes). It counts the lookup.
 func (t *Table) Lookup(k *flow.Key, wc *flow.Mask) *Rule {
 	t.Lookups.Add(1)
-	r := t.cls.lookup(k, wc)
+	var r *Rule
+	if t.hidden.n > 0 {
+		r = t.hidden.lookup(k, wc)
+	}
+	if r == nil {
+		r = t.cls.lookup(k, wc)
+	}
 	if r != nil {
 		t.Matched.Add(1)
 	}
@@ -52,10 +62,11 @@ func (t *Table) Lookup(k *flow.Key, wc *flow.Mask) *Rule {
 // Find returns the rule with exactly this match and priority, or nil.
 func (t *Table) Find(m *Match, priority uint16) *Rule { return t.cls.find(m, priority) }
 
-// Len returns how many rules the table holds.
+// Len returns how many OpenFlow rules the table holds (hidden rules do
+// not count, as in OVS's table stats).
 func (t *Table) Len() int { return t.cls.n }
 
-// Rules returns the table's rules in no particular order.
+// Rules returns the table's OpenFlow rules in no particular order.
 func (t *Table) Rules() []*Rule {
 	out := make([]*Rule, 0, t.cls.n)
 	t.cls.each(func(r *Rule) bool { out = append(out, r); return true })

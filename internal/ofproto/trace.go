@@ -117,7 +117,9 @@ func (c *xlateCtx) traceLookup(table uint8, r *Rule) {
 		return
 	}
 	text := "no match"
-	if r != nil {
+	if r != nil && r.Hidden {
+		text = fmt.Sprintf("hidden rule, priority %d above OpenFlow's", r.Priority)
+	} else if r != nil {
 		text = fmt.Sprintf("priority %d, cookie %#x", r.Priority, r.Cookie)
 	}
 	c.step(TraceStep{Kind: TraceLookup, Table: table, Rule: r, Text: text})
