@@ -1,6 +1,9 @@
 package ofproto
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/govs/govs/internal/flow"
 )
 
@@ -191,6 +194,9 @@ func covers(f, r *Match) bool {
 func (b *Bridge) selectRules(table uint8, m *Match, strict bool, prio uint16,
 	cookie, cookieMask uint64, outPort, outGroup uint32) []*Rule {
 	var out []*Rule
+	// A filter that selects everything (dump-flows, del-flows) skips the
+	// per-rule tests.
+	all := !strict && selectsAll(m, cookieMask, outPort, outGroup)
 	for _, t := range b.tables {
 		if table != TableAll && t.ID != table {
 			continue
@@ -201,12 +207,41 @@ func (b *Bridge) selectRules(table uint8, m *Match, strict bool, prio uint16,
 			}
 			continue
 		}
+		if all {
+			out = slices.Grow(out, t.cls.n)
+			t.cls.each(func(r *Rule) bool { out = append(out, r); return true })
+			continue
+		}
 		t.cls.each(func(r *Rule) bool {
 			if covers(m, &r.Match) && ruleFiltered(r, cookie, cookieMask, outPort, outGroup) {
 				out = append(out, r)
 			}
 			return true
 		})
+	}
+	return out
+}
+
+// selectsAll reports whether a non-strict filter selects every rule.
+func selectsAll(m *Match, cookieMask uint64, outPort, outGroup uint32) bool {
+	return m.Mask.IsZero() && cookieMask == 0 && outPort == PortAny && outGroup == GroupAny
+}
+
+// clearTablesLocked removes every OpenFlow rule of table (TableAll: of
+// every table) by dropping whole classifiers, rather than rule by rule.
+func (b *Bridge) clearTablesLocked(table uint8) []Removed {
+	var out []Removed
+	for _, t := range b.tables {
+		if (table != TableAll && t.ID != table) || t.cls.n == 0 {
+			continue
+		}
+		out = slices.Grow(out, t.cls.n)
+		t.cls.each(func(r *Rule) bool {
+			r.removed.Store(true)
+			out = append(out, Removed{r, RemovedDelete})
+			return true
+		})
+		t.cls = newClassifier()
 	}
 	return out
 }
@@ -250,6 +285,9 @@ func (b *Bridge) modifyLocked(fm *FlowMod, m *Match) (bool, error) {
 }
 
 func (b *Bridge) deleteLocked(fm *FlowMod, m *Match) []Removed {
+	if b.undo == nil && fm.Command == FlowDelete && selectsAll(m, fm.CookieMask, fm.OutPort, fm.OutGroup) {
+		return b.clearTablesLocked(fm.Table)
+	}
 	rules := b.selectRules(fm.Table, m, fm.Command == FlowDeleteStrict, fm.Priority,
 		fm.Cookie, fm.CookieMask, fm.OutPort, fm.OutGroup)
 	return b.removeRulesLocked(rules, RemovedDelete)
@@ -317,17 +355,19 @@ func (b *Bridge) Aggregate(filter FlowFilter) (packets, bytes uint64, flows uint
 	return
 }
 
+// sortRules orders rules by table, then descending priority, then
+// insertion. Rules are usually collected from one subtable of one
+// priority, where only the insertion order remains to sort.
 func sortRules(rules []*Rule) {
-	less := func(a, b *Rule) bool {
+	slices.SortFunc(rules, func(a, b *Rule) int {
 		if a.Table != b.Table {
-			return a.Table < b.Table
+			return int(a.Table) - int(b.Table)
 		}
 		if a.Priority != b.Priority {
-			return a.Priority > b.Priority
+			return int(b.Priority) - int(a.Priority)
 		}
-		return a.seq < b.seq
-	}
-	sortSlice(rules, less)
+		return cmp.Compare(a.seq, b.seq)
+	})
 }
 
 // MatchAll is the match that matches every packet.

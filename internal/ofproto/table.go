@@ -87,10 +87,6 @@ func itoa(i int) string {
 	return string(b[n:])
 }
 
-func sortSlice(rules []*Rule, less func(a, b *Rule) bool) {
-	sort.Slice(rules, func(i, j int) bool { return less(rules[i], rules[j]) })
-}
-
 func sortGroups(gs []*Group) {
 	sort.Slice(gs, func(i, j int) bool { return gs[i].Spec.ID < gs[j].Spec.ID })
 }
