@@ -46,7 +46,10 @@ func (t *txRing) send(b *packet.Batch) int {
 		t.dev.fault(ErrAvailRunaway)
 		return 0
 	}
-	r.prefetchHeads(min(avail-r.lastAvail, uint16(b.Len())))
+	if k := min(avail-r.lastAvail, uint16(b.Len())); k > 1 {
+		r.prefetchHeads(k)
+		r.prefetchBuffers(k)
+	}
 	var used uint16 // used entries written for this batch
 	sent, nbytes, errs := 0, 0, 0
 	for _, p := range b.Pkts {
