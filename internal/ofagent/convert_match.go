@@ -13,12 +13,11 @@ import (
 
 // Errors for matches, made once.
 var (
-	errBadField    = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadField}
-	errBadMatchLen = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadLen}
-	errBadMask     = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadMask}
-	errBadValue    = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadValue}
-	errBadWild     = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadWildcards}
-	errDupField    = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCDupField}
+	errBadField = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadField}
+	errBadMask  = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadMask}
+	errBadValue = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadValue}
+	errBadWild  = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadWildcards}
+	errDupField = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCDupField}
 )
 
 // fieldOfTLV finds the model field a TLV names: OXM basic by its code,
@@ -58,7 +57,9 @@ func MatchFromTLVs(tlvs []ofp.OXM) (ofproto.Match, error) {
 		}
 		w := tlvWidth(o, f)
 		if len(o.Value) != w {
-			return m, errBadMatchLen
+			// The length is part of the TLV header: OVS knows no
+			// field by this header (OFPBMC_BAD_FIELD).
+			return m, errBadField
 		}
 		if seen[f.ID] {
 			return m, errDupField

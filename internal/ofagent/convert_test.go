@@ -107,7 +107,7 @@ func TestMatchErrors(t *testing.T) {
 	}{
 		{"unknown OXM field", []ofp.OXM{{Class: ofp.ClassOpenFlowBasic, Field: 100, Value: []byte{1}}}, errBadField},
 		{"unknown class", []ofp.OXM{{Class: 0x1234, Field: 1, Value: []byte{1}}}, errBadField},
-		{"wrong length", []ofp.OXM{{Class: ofp.ClassOpenFlowBasic, Field: 5, Value: []byte{8}}}, errBadMatchLen},
+		{"wrong length", []ofp.OXM{{Class: ofp.ClassOpenFlowBasic, Field: 5, Value: []byte{8}}}, errBadField},
 		{"masked eth_type", []ofp.OXM{{Class: ofp.ClassOpenFlowBasic, Field: 5, HasMask: true, Value: []byte{8, 0}, Mask: []byte{0xff, 0}}}, errBadMask},
 		{"value outside mask", []ofp.OXM{{Class: ofp.ClassOpenFlowBasic, Field: 3, HasMask: true,
 			Value: []byte{1, 2, 3, 4, 5, 6}, Mask: []byte{0xff, 0, 0, 0, 0, 0}}}, errBadWild},

@@ -2,6 +2,7 @@ package ofagent
 
 import (
 	"github.com/govs/govs/internal/ofp"
+	"github.com/govs/govs/internal/ofp/nx"
 	"github.com/govs/govs/internal/ofp/of13"
 	"github.com/govs/govs/internal/ofproto"
 )
@@ -82,8 +83,13 @@ func (c *ofconn) handle13(msg []byte) error {
 	case *of13.QueueGetConfigRequest:
 		c.sendMsg(&of13.QueueGetConfigReply{Xid: m.Xid, Port: m.Port})
 	case *of13.Experimenter:
-		if m.Experimenter == of13.ONFExperimenter {
+		switch m.Experimenter {
+		case of13.ONFExperimenter:
 			return c.bundle13(m, msg)
+		case nx.VendorID:
+			// OVS speaks Nicira messages in OF1.3 too; those govs
+			// lacks are an unknown type of a known experimenter.
+			return ofp.ErrBadExpType
 		}
 		return ofp.ErrBadExperimenter
 	default:

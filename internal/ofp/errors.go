@@ -122,15 +122,22 @@ var (
 )
 
 // ErrorReply appends an OFPT_ERROR answering the request msg with e: its
-// data is the request's first 64 bytes, as the spec asks. OpenFlow 1.0 has
-// fewer error types; those without an OpenFlow 1.0 equivalent go out as
-// OFPET_BAD_REQUEST/OFPBRC_EPERM.
+// data is the request's first 64 bytes, as the spec asks. OpenFlow 1.0
+// has fewer error types: as OVS does, errors without an OpenFlow 1.0 code
+// go out as Nicira vendor errors (NXET_VENDOR carrying OVS's NX1.0 type
+// and code), and those without either as NXBRC_UNENCODABLE_ERROR.
 func ErrorReply(b []byte, version uint8, xid uint32, e *Error, msg []byte) []byte {
 	typ, code := e.Type, e.Code
+	nx := false
 	if version == Version10 {
-		typ, code = errorTo10(typ, code)
+		typ, code, nx = errorTo10(typ, code)
 	}
 	b, start := AppendHeader(b, version, TypeError, xid)
+	if nx {
+		b = binary.BigEndian.AppendUint16(b, nxetVendor)
+		b = binary.BigEndian.AppendUint16(b, 0) // NXVC_VENDOR_ERROR
+		b = binary.BigEndian.AppendUint32(b, niciraVendor)
+	}
 	b = binary.BigEndian.AppendUint16(b, typ)
 	b = binary.BigEndian.AppendUint16(b, code)
 	if len(msg) > 64 {
@@ -140,35 +147,75 @@ func ErrorReply(b []byte, version uint8, xid uint32, e *Error, msg []byte) []byt
 	return EndMessage(b, start)
 }
 
-// errorTo10 maps an OpenFlow 1.3 error onto OpenFlow 1.0's ofp_error_type.
-// OFPBRC_* codes up to BUFFER_UNKNOWN and OFPBAC_* up to BAD_QUEUE carry the
-// same numbers in both versions; flow-mod codes were renumbered.
-func errorTo10(typ, code uint16) (uint16, uint16) {
+// nxetVendor is OpenFlow 1.0's error type for vendor errors.
+const nxetVendor = 0xb0c2
+
+// niciraVendor is the Nicira vendor id (nx.VendorID).
+const niciraVendor = 0x2320
+
+// errorTo10 maps an OpenFlow 1.3 error onto OpenFlow 1.0 as OVS's
+// lib/ofp-errors.h does: an OF1.0 code (nx false) or an NX1.0 vendor
+// code (nx true).
+func errorTo10(typ, code uint16) (uint16, uint16, bool) {
 	switch typ {
 	case ETHelloFailed:
-		return 0, code
+		return 0, code, false
+	case ETQueueOpFailed:
+		return 5, code, false
 	case ETBadRequest:
-		if code <= BRCBufferUnknown {
-			return 1, code
+		switch {
+		case code <= BRCBufferUnknown:
+			return 1, code, false
+		case code == BRCBadTableID:
+			return 1, 512, true
+		case code == BRCIsSlave:
+			return 1, BRCEperm, false
+		case code == BRCBadPort:
+			return 1, 514, true
 		}
 	case ETBadAction:
-		if code <= BACBadQueue {
-			return 2, code
+		switch {
+		case code <= BACBadQueue:
+			return 2, code, false
+		case code == BACMatchInconsistent:
+			return 1, 522, true
+		case code >= BACBadSetType && code <= BACBadSetArgument:
+			return 1, 523 + code - BACBadSetType, true
+		}
+	case ETBadInstruction:
+		if code == BICUnsupInst {
+			return 2, 257, true
+		}
+	case ETBadMatch:
+		switch code {
+		case BMCBadWildcards:
+			return 1, 262, true
+		case BMCBadField:
+			return 0, 263, true
+		case BMCBadValue:
+			return 1, 258, true
+		case BMCBadMask, BMCBadPrereq, BMCDupField:
+			return 1, 259 + code - BMCBadMask, true
 		}
 	case ETFlowModFailed:
 		switch code {
 		case 1: // TABLE_FULL
-			return 3, 0 // ALL_TABLES_FULL
-		case 3, 4, 5, 6: // OVERLAP, EPERM, BAD_TIMEOUT, BAD_COMMAND
-			return 3, code - 2
+			return 3, 0, false // ALL_TABLES_FULL
+		case 3, 4: // OVERLAP, EPERM
+			return 3, code - 2, false
+		case 6: // BAD_COMMAND
+			return 3, 4, false
+		case 7: // BAD_FLAGS
+			return 3, 258, true
 		}
-		return 3, 5 // UNSUPPORTED
 	case ETPortModFailed:
 		if code <= 1 {
-			return 4, code
+			return 4, code, false
 		}
-	case ETQueueOpFailed:
-		return 5, code
+	case ETRoleRequestFailed:
+		if code == 2 { // BAD_ROLE
+			return 1, 513, true
+		}
 	}
-	return 1, BRCEperm
+	return 1, 521, true // NXBRC_UNENCODABLE_ERROR
 }

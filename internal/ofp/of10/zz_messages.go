@@ -2761,7 +2761,7 @@ func (m *NXFlowMod) Parse(b []byte) (int, error) {
 	}
 	p += 6
 	if len(b) < p+lenMatch {
-		return 0, errBadLen
+		return 0, ofp.ErrBadMatchLen
 	}
 	{
 		v := b[p : p+lenMatch : p+lenMatch]
@@ -3024,7 +3024,7 @@ func (m *NXPacketIn) Parse(b []byte) (int, error) {
 	}
 	p += 6
 	if len(b) < p+lenMatch {
-		return 0, errBadLen
+		return 0, ofp.ErrBadMatchLen
 	}
 	{
 		v := b[p : p+lenMatch : p+lenMatch]
@@ -3102,7 +3102,7 @@ func (m *NXFlowStatsRequest) Parse(b []byte) (int, error) {
 	}
 	p += 3
 	if len(b) < p+lenMatch {
-		return 0, errBadLen
+		return 0, ofp.ErrBadMatchLen
 	}
 	{
 		v := b[p : p+lenMatch : p+lenMatch]
@@ -3230,7 +3230,7 @@ func (m *NXFlowStats) Parse(b []byte) (int, error) {
 	m.ByteCount = binary.BigEndian.Uint64(b[p:])
 	p += 8
 	if len(b) < p+lenMatch {
-		return 0, errBadLen
+		return 0, ofp.ErrBadMatchLen
 	}
 	{
 		v := b[p : p+lenMatch : p+lenMatch]

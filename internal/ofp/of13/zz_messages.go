@@ -30,7 +30,7 @@ func (m *Match) Parse(b []byte) (int, error) {
 		return 0, errBadLen
 	}
 	if n := int(binary.BigEndian.Uint16(b[p:])); n < p+2 || n > len(b) {
-		return 0, errBadLen
+		return 0, ofp.ErrBadMatchLen
 	} else {
 		b = b[:n]
 	}

@@ -177,7 +177,13 @@ func gen(w *bytes.Buffer, d def, version string) {
 			fmt.Fprintf(w, "if a := ofp.Pad8(p); len(full) < p+a { return 0, errBadLen } else { p += a }\n")
 		case "xselflen":
 			need("2")
-			fmt.Fprintf(w, "if n := int(binary.BigEndian.Uint16(b[p:])); n < p+2 || n > len(b) { return 0, errBadLen } else { b = b[:n] }\np += 2\n")
+			// A match whose length runs past its message is
+			// OFPBMC_BAD_LEN (what OVS answers), not OFPBRC_BAD_LEN.
+			errLen := "errBadLen"
+			if d.name == "Match" {
+				errLen = "ofp.ErrBadMatchLen"
+			}
+			fmt.Fprintf(w, "if n := int(binary.BigEndian.Uint16(b[p:])); n < p+2 || n > len(b) { return 0, %s } else { b = b[:n] }\np += 2\n", errLen)
 		case "selflen":
 			need("2")
 			fmt.Fprintf(w, "if n := int(binary.BigEndian.Uint16(b[p:])); n < p+2 || n > len(b) { return 0, errBadLen } else { b = b[:n] }\np += 2\n")
@@ -187,7 +193,11 @@ func gen(w *bytes.Buffer, d def, version string) {
 		case "raw", "actions", "instructions", "oxms", "list":
 			end := "len(b)"
 			if lenOf[f.name] {
-				need("len" + f.name)
+				if f.kind == "oxms" { // a match past the end: OFPBMC_BAD_LEN, as in OVS
+					fmt.Fprintf(w, "if len(b) < p+len%s { return 0, ofp.ErrBadMatchLen }\n", f.name)
+				} else {
+					need("len" + f.name)
+				}
 				end = "p+len" + f.name
 			}
 			fmt.Fprintf(w, "{\nv := b[p:%s:%s]\n", end, end)
