@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -26,6 +27,10 @@ func main() {
 	root.AddCommand(subcommands...)
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "govs:", err)
+		var coded interface{ ExitCode() int }
+		if errors.As(err, &coded) {
+			os.Exit(coded.ExitCode())
+		}
 		os.Exit(1)
 	}
 }

@@ -135,3 +135,6 @@ func (d *Decoder) Next() (Record, *End, error) {
 	}
 	return Record{}, nil, fmt.Errorf("capture stream: record kind %d", h[0])
 }
+
+// Buffered returns how many bytes of the stream are read but not decoded.
+func (d *Decoder) Buffered() int { return d.r.Buffered() }

@@ -46,14 +46,25 @@ type Handler func(c *Call) (string, error)
 
 // Call is one invocation of a command.
 type Call struct {
-	Method string
-	Args   []string
-	after  func()
+	Method   string
+	Args     []string
+	after    func()
+	conn     net.Conn
+	hijacked bool
 }
 
 // AfterReply makes fn run once the reply has been written (exit uses it, so
 // ovs-appctl gets its answer before the daemon goes away).
 func (c *Call) AfterReply(fn func()) { c.after = fn }
+
+// Hijack makes fn take the connection over once a successful reply has
+// been written: fn streams on it (govs capture's records) outside the
+// command lock, and the connection closes when fn returns.
+func (c *Call) Hijack(fn func(net.Conn)) {
+	conn := c.conn
+	c.after = func() { fn(conn) }
+	c.hijacked = true
+}
 
 // Unlimited is a MaxArgs for commands that take any number of arguments.
 const Unlimited = -1
@@ -288,7 +299,7 @@ func (s *Server) serve(c net.Conn) {
 			return
 		}
 		s.received.Add(1)
-		text, after, err := s.handle(*m.Method, m.Params)
+		text, call, err := s.handle(c, *m.Method, m.Params)
 		r := reply{ID: m.ID}
 		if err != nil {
 			e := withNewline(err.Error())
@@ -307,14 +318,17 @@ func (s *Server) serve(c net.Conn) {
 			return
 		}
 		s.replied.Add(1)
-		if after != nil {
-			after()
+		if call != nil && call.after != nil && !(call.hijacked && err != nil) {
+			call.after()
+			if call.hijacked {
+				return
+			}
 		}
 	}
 }
 
 // handle validates a request and runs its command.
-func (s *Server) handle(method string, params json.RawMessage) (string, func(), error) {
+func (s *Server) handle(conn net.Conn, method string, params json.RawMessage) (string, *Call, error) {
 	s.mu.Lock()
 	cmd := s.cmds[method]
 	s.mu.Unlock()
@@ -339,11 +353,11 @@ func (s *Server) handle(method string, params json.RawMessage) (string, func(), 
 	if cmd.MaxArgs != Unlimited && len(args) > cmd.MaxArgs {
 		return "", nil, fmt.Errorf("\"%s\" command takes at most %d arguments", method, cmd.MaxArgs)
 	}
-	call := &Call{Method: method, Args: args}
+	call := &Call{Method: method, Args: args, conn: conn}
 	s.run.Lock()
 	text, err := runHandler(cmd.Run, call)
 	s.run.Unlock()
-	return text, call.after, err
+	return text, call, err
 }
 
 // runHandler turns a handler's panic into an error reply, so one broken

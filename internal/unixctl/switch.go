@@ -59,6 +59,7 @@ func RegisterSwitch(s *Server, sw Switch) {
 	}
 	s.AddCounters(c.counters)
 	s.AddMemory(c.memory)
+	registerCapture(s, sw)
 }
 
 // checkDP accepts the names OVS tools use for the one datapath.

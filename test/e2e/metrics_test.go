@@ -101,13 +101,7 @@ func takeSnapshot(t *testing.T, l *Lab, hosts ...*Host) snapshot {
 // the same bytes).
 func TestMetrics(t *testing.T) {
 	l := newAppctlLab(t)
-	g := l.Govs(t)
-	g.Start(t)
-	g.Vsctl(t, "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev")
-	a := l.Host("a", "10.0.0.1/24")
-	b := l.Host("b", "10.0.0.2/24")
-	addPort(t, g, "br0", a, "afxdp")
-	addPort(t, g, "br0", b, "afxdp")
+	g, a, b := twoHostBridge(t, l)
 
 	if scrape(l) != "" {
 		t.Fatal("metrics endpoint answers before metrics-address is set (must be off by default)")
