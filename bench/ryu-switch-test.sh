@@ -32,9 +32,10 @@
 # (router solicitations, MLD) into the switch ports while tests run.
 #
 # os-ken runs Ryu's test files on Python 3, where the files' payloads
-# ('\x01\x02...') and TCP options are str, not bytes: a small shim module,
-# loaded as an extra os-ken app, encodes those as latin-1 before packets
-# are serialized. It changes no test.
+# ('\x01\x02...'), TCP options and SCTP chunk data are str, not bytes, and
+# os-ken's SCTP checksum walks the text of a bytearray's repr. A small shim
+# module, loaded as an extra os-ken app, encodes those strings as latin-1
+# and computes the CRC32c over the bytes. It changes no test.
 #
 # Output: each test's result as the tester logs it, then a summary: passed
 # and failed counts, and every failing test (file, test, reason). The whole
@@ -68,6 +69,7 @@ for t in ovsdb-tool ovsdb-server ovs-vswitchd ovs-vsctl; do
     command -v $t >/dev/null || [ -x /usr/sbin/$t ] || die "$t missing (openvswitch-switch)"
 done
 PATH=$PATH:/usr/sbin
+[ -e "$RUNDIR" ] && [ -n "$(ls -A "$RUNDIR")" ] && die "$RUNDIR is not empty (a stale run?)"
 mkdir -p "$RUNDIR" || die "mkdir $RUNDIR"
 
 # Cleanup undoes, in reverse order, only what this run started.
@@ -108,10 +110,10 @@ ip -n "$NS-tst" link set ctl1 up
 
 # ---- the tester app, first, so both switches find it listening
 cat >"$RUNDIR/ryu_py3_payloads.py" <<'EOF'
-# Ryu's switch test files were written for Python 2: raw payloads and TCP
-# options are str literals. Encode them (latin-1, byte for byte) so os-ken's
-# packet library can serialize them on Python 3.
-from os_ken.lib.packet import packet, tcp
+# Ryu's switch test files were written for Python 2: raw payloads, TCP
+# options and SCTP chunk data are str literals. Encode them (latin-1, byte
+# for byte) so os-ken's packet library can serialize them on Python 3.
+from os_ken.lib.packet import packet, sctp, tcp
 
 _add = packet.Packet.add_protocol
 
@@ -134,6 +136,29 @@ def tcp_init(self, *args, **kwargs):
 
 
 tcp.tcp.__init__ = tcp_init
+
+_chunk_init = sctp.chunk_data.__init__
+
+
+def chunk_init(self, *args, **kwargs):
+    if isinstance(kwargs.get('payload_data'), str):
+        kwargs['payload_data'] = kwargs['payload_data'].encode('latin-1')
+    _chunk_init(self, *args, **kwargs)
+
+
+sctp.chunk_data.__init__ = chunk_init
+
+# sctp._checksum walks str(data): on Python 3 that is the text
+# "bytearray(b'...')", so every SCTP checksum the tester builds or expects
+# would be wrong. Give it the bytes as a latin-1 str instead.
+_sctp_checksum = sctp.sctp._checksum
+
+
+def sctp_checksum(self, data):
+    return _sctp_checksum(self, bytes(data).decode('latin-1'))
+
+
+sctp.sctp._checksum = sctp_checksum
 EOF
 TLOG=$RUNDIR/tester.log
 ip netns exec "$NS-tst" $PY /usr/bin/osken-manager --ofp-listen-host 10.255.0.1 \
@@ -251,7 +276,7 @@ while i < len(lines):
             reason = lines[i + 1].strip() if i + 1 < len(lines) and lines[i + 1].startswith('        ') else ''
             bad.append((fname, m.group(1), reason))
     elif re.match(r'^[a-z]+: \S', l) and not l.startswith(('target', 'tester', 'dpid', 'loading', 'instantiating')):
-        fname = l.split()[1]
+        fname = l.split(None, 1)[1]
     i += 1
 print('\n=== %s: %d passed, %d failed (%d run) in %s s' % (desc, ok, len(bad), ok + len(bad), secs))
 for f, t, r in bad:
