@@ -50,6 +50,8 @@ type Datapath struct {
 	reval revalScratch // +checklocks:pmdMu
 
 	taps tapHook // running packet captures (capture.go)
+	// revalidation round durations (reval_stats.go)
+	revalTimes revalTimes
 
 	revalStop chan struct{}
 	revalDone chan struct{}

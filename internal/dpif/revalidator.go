@@ -76,6 +76,7 @@ const (
 
 // +checklocks:dp.pmdMu
 func (dp *Datapath) revalidateLocked(now int64) {
+	defer dp.revalTimes.record(monotime())
 	dp.syncLocked()
 
 	dp.mu.Lock()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/govs/govs/internal/dpif"
 	"github.com/govs/govs/internal/ofproto"
+	"github.com/govs/govs/internal/vhost"
 )
 
 // Source is what the collector reads; *bridge.Switch implements it.
@@ -65,6 +66,19 @@ var (
 	macEntries = desc("bridge_mac_entries", "MAC addresses learned by NORMAL.", "bridge")
 )
 
+// The revalidator and vhost-user rings.
+var (
+	revalDuration = desc("revalidator_duration_seconds", "Duration of revalidation rounds (periodic, and after OpenFlow or port changes).")
+	revalLast     = desc("revalidator_last_duration_seconds", "Duration of the last revalidation round.")
+	vhostRingSize = desc("vhost_ring_size", "Entries in a vhost-user virtqueue.", vhostLabels...)
+	vhostRingFill = desc("vhost_ring_fill", "Entries the guest made available in a vhost-user virtqueue that the switch has not used yet, sampled at scrape time: for direction rx, packets waiting to be received; for tx, buffers left for packets to the guest.", vhostLabels...)
+)
+
+var vhostLabels = []string{"bridge", "port", "queue", "direction"}
+
+// ringFiller is a port with virtqueues (vhostuser.Port).
+type ringFiller interface{ RingFill() []vhost.RingFill }
+
 // Collector is a prometheus.Collector over a running switch. It reads the
 // datapath's per-PMD plain integers and the ports' counters when scraped;
 // nothing is counted on the packet path for it.
@@ -85,6 +99,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		pmdPackets, pmdEMCHits, pmdMegaflowHits, pmdLookups, pmdLookupsPerHit, pmdUpcalls, pmdLost,
 		pmdIterations, pmdBusy, pmdIdle, pmdDrops,
 		megaflows, flowLimit, dpPorts, rules, macEntries,
+		revalDuration, revalLast, vhostRingSize, vhostRingFill,
 	} {
 		ch <- d
 	}
@@ -121,6 +136,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			counter(portTxBytes, s.TxBytes, br, p.Name)
 			counter(portTxDropped, s.TxDropped, br, p.Name)
 			counter(portTxErrors, s.TxErrors, br, p.Name)
+			if rf, ok := dp.PortDev(p.ODPPort).(ringFiller); ok {
+				for _, r := range rf.RingFill() {
+					q := strconv.Itoa(r.Queue)
+					gauge(vhostRingSize, float64(r.Size), br, p.Name, q, r.Dir)
+					gauge(vhostRingFill, float64(r.Fill), br, p.Name, q, r.Dir)
+				}
+			}
 		}
 		gauge(rules, float64(countRules(b)), br)
 		if mt := c.src.Ofproto().MACTable(br); mt != nil {
@@ -157,6 +179,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			counter(pmdDrops, d.v, pmd, cpu, d.reason)
 		}
 	}
+
+	rs := dp.RevalidatorStats()
+	buckets := make(map[float64]uint64, len(rs.Bounds))
+	for i, b := range rs.Bounds {
+		buckets[b] = rs.Cumulative[i]
+	}
+	ch <- prometheus.MustNewConstHistogram(revalDuration, rs.Rounds, rs.Sum.Seconds(), buckets)
+	gauge(revalLast, rs.Last.Seconds())
 
 	gauge(megaflows, float64(dp.NumFlows()))
 	gauge(flowLimit, float64(dp.FlowLimit()))

@@ -29,14 +29,16 @@ func frame(src, dst byte, size int) []byte {
 }
 
 type testSwitch struct {
-	sw    *bridge.Switch
-	ports map[string]*dummy.Port
+	sw     *bridge.Switch
+	ports  map[string]*dummy.Port
+	runDir string
 }
 
 func newTestSwitch(t *testing.T) *testSwitch {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sw, err := bridge.New(bridge.Options{RunDir: t.TempDir(), Log: log,
+	runDir := t.TempDir()
+	sw, err := bridge.New(bridge.Options{RunDir: runDir, Log: log,
 		Datapath: dpif.Config{PMDSleepMax: time.Millisecond, RevalidateInterval: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +52,7 @@ func newTestSwitch(t *testing.T) *testSwitch {
 			t.Fatal(err)
 		}
 	}
-	ts := &testSwitch{sw: sw, ports: map[string]*dummy.Port{}}
+	ts := &testSwitch{sw: sw, ports: map[string]*dummy.Port{}, runDir: runDir}
 	for _, p := range sw.Datapath().PortEntries() {
 		ts.ports[p.Dev.Name()] = p.Dev.(*dummy.Port)
 	}

@@ -14,6 +14,11 @@
 //   - table sizes: govs_datapath_megaflows, govs_datapath_flow_limit,
 //     govs_datapath_ports, govs_bridge_rules{bridge},
 //     govs_bridge_mac_entries{bridge};
+//   - revalidation rounds: govs_revalidator_duration_seconds (a
+//     histogram), govs_revalidator_last_duration_seconds;
+//   - per vhost-user virtqueue (labels bridge, port, queue, direction):
+//     govs_vhost_ring_size, govs_vhost_ring_fill (avail.idx - used.idx,
+//     read from guest memory at scrape time);
 //   - the Go runtime's and the process's standard metrics.
 //
 // Counters are read at scrape time by a custom prometheus.Collector from

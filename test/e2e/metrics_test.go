@@ -70,9 +70,10 @@ func linkCounters(t *testing.T, h *Host) map[string]float64 {
 // snapshot is the switch's port counters (from a scrape) and the hosts'
 // kernel counters at one moment.
 type snapshot struct {
-	port map[string]map[string]float64 // switch port -> counter
-	host map[string]map[string]float64 // switch port -> its host's counters
-	pmd  float64
+	port  map[string]map[string]float64 // switch port -> counter
+	host  map[string]map[string]float64 // switch port -> its host's counters
+	pmd   float64
+	reval float64 // revalidation rounds
 }
 
 func takeSnapshot(t *testing.T, l *Lab, hosts ...*Host) snapshot {
@@ -82,7 +83,7 @@ func takeSnapshot(t *testing.T, l *Lab, hosts ...*Host) snapshot {
 		t.Fatal("metrics endpoint does not answer")
 	}
 	s := snapshot{port: map[string]map[string]float64{}, host: map[string]map[string]float64{},
-		pmd: sumMetric(body, "govs_pmd_packets_total")}
+		pmd: sumMetric(body, "govs_pmd_packets_total"), reval: sumMetric(body, "govs_revalidator_duration_seconds_count")}
 	for _, h := range hosts {
 		labels := fmt.Sprintf(`bridge="br0",port=%q`, h.Port)
 		s.port[h.Port] = map[string]float64{}
@@ -174,13 +175,19 @@ func TestMetrics(t *testing.T) {
 	}
 	body := scrape(l)
 	for _, name := range []string{"govs_pmd_emc_hits_total", "govs_pmd_megaflow_hits_total", "govs_pmd_upcalls_total",
-		"govs_pmd_busy_seconds_total", "govs_pmd_idle_seconds_total", "govs_datapath_megaflows", "govs_bridge_rules"} {
+		"govs_pmd_busy_seconds_total", "govs_pmd_idle_seconds_total", "govs_datapath_megaflows", "govs_bridge_rules",
+		"govs_revalidator_duration_seconds_bucket", "govs_revalidator_last_duration_seconds"} {
 		if !regexp.MustCompile(`(?m)^` + name + `[{ ]`).MatchString(body) {
 			t.Errorf("scrape lacks %s", name)
 		}
 	}
 	if hits := sumMetric(body, "govs_pmd_emc_hits_total") + sumMetric(body, "govs_pmd_megaflow_hits_total"); hits < float64(n) {
 		t.Errorf("cache hits %v after %d pings each way", hits, n)
+	}
+	// The revalidator runs every 500 ms and after each change: rounds
+	// were timed during the pings.
+	if r0, r1 := before.reval, sumMetric(body, "govs_revalidator_duration_seconds_count"); r1 <= r0 {
+		t.Errorf("govs_revalidator_duration_seconds_count %v -> %v: no round timed", r0, r1)
 	}
 	if !strings.Contains(body, `govs_bridge_rules{bridge="br0"} 1`) {
 		t.Error("govs_bridge_rules{bridge=\"br0\"} is not 1")
