@@ -57,7 +57,8 @@ func fakeRing(mem []byte, num uint16) *vring {
 
 // FuzzRingWalker walks descriptor chains from fuzzed descriptor tables
 // and guest memory: every chain ends (no loop), every buffer returned lies
-// in guest memory, and Recv's take never panics.
+// in guest memory, Recv's take never panics, and transmit's put fills a
+// chain whole or leaves it.
 func FuzzRingWalker(f *testing.F) {
 	desc := func(addr uint64, n uint32, flags, next uint16) []byte {
 		b := binary.LittleEndian.AppendUint64(nil, addr)
@@ -108,6 +109,25 @@ func FuzzRingWalker(f *testing.F) {
 		var b packet.Buffer
 		if ok, err := q.take(uint16(head), &b, 0); ok && err == nil && b.Len == 0 {
 			t.Fatal("empty packet accepted")
+		}
+		// The same chain as a receive buffer the guest posted: put writes
+		// a 60-byte packet into it, or refuses it having consumed nothing.
+		avail := make([]byte, 8+2*num)
+		binary.LittleEndian.PutUint16(avail[4:], uint16(head))
+		for _, mrg := range []bool{false, true} {
+			tx := &txRing{dev: &Device{}, hdrLen: 12, mrg: mrg}
+			tx.ring = *r
+			tx.ring.avail, tx.ring.used = avail, make([]byte, 8+8*num)
+			k, ok := tx.put(make([]byte, 60), 1, 0)
+			switch {
+			case ok && (k != 1 || tx.ring.lastAvail != 1):
+				t.Fatalf("put used %d chains, lastAvail %d, from one avail entry", k, tx.ring.lastAvail)
+			case ok && binary.LittleEndian.Uint32(tx.ring.used[4:]) != uint32(head) ||
+				ok && binary.LittleEndian.Uint32(tx.ring.used[8:]) != 72:
+				t.Fatalf("used entry %x, want head %d, 72 bytes", tx.ring.used[4:12], head)
+			case !ok && tx.ring.lastAvail != 0:
+				t.Fatalf("refused put consumed avail entries (lastAvail %d)", tx.ring.lastAvail)
+			}
 		}
 	})
 }

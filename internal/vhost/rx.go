@@ -1,6 +1,7 @@
 package vhost
 
 import (
+	"encoding/binary"
 	"sync/atomic"
 
 	"github.com/govs/govs/internal/packet"
@@ -99,6 +100,10 @@ func (q *RxQueue) Recv(b *packet.Batch) (int, error) {
 // take turns the chain at head into buf. It reports false for a packet
 // dropped (empty, or scattered and too big for a frame).
 func (q *RxQueue) take(head uint16, buf *packet.Buffer, slot int) (bool, error) {
+	if data := q.single(head); data != nil {
+		q.lend(buf, data, head)
+		return true, nil
+	}
 	var c chain
 	if err := c.start(&q.ring, head); err != nil {
 		return false, err
@@ -134,11 +139,38 @@ func (q *RxQueue) take(head uint16, buf *packet.Buffer, slot int) (bool, error) 
 	if len(data) == 0 {
 		return false, nil
 	}
+	q.lend(buf, data, head)
+	return true, nil
+}
+
+// single returns the packet of the chain at head when the chain is what
+// a guest sends most: one device-readable descriptor holding the header
+// and a non-empty packet. Anything else, valid or not, gives nil and is
+// left to the chain walk, which checks and reports it. The descriptor is
+// read once.
+func (q *RxQueue) single(head uint16) []byte {
+	r := &q.ring
+	if head >= r.num {
+		return nil
+	}
+	d := r.desc[int(head)*descSize : int(head)*descSize+descSize]
+	n := binary.LittleEndian.Uint32(d[8:])
+	if binary.LittleEndian.Uint16(d[12:])&(descFNext|descFWrite|descFIndirect) != 0 || n <= uint32(q.hdrLen) {
+		return nil
+	}
+	b, ok := r.mem.gpa(binary.LittleEndian.Uint64(d), n)
+	if !ok {
+		return nil
+	}
+	return b[q.hdrLen:]
+}
+
+// lend hands out data, in guest memory, as buf until the next Recv.
+func (q *RxQueue) lend(buf *packet.Buffer, data []byte, head uint16) {
 	buf.Reset(data, 0, len(data))
 	q.lent = true
 	buf.Flags = packet.ReadOnly
 	buf.Handle = uint64(head)
-	return true, nil
 }
 
 // gather copies a packet spread over several descriptors into the frame of
