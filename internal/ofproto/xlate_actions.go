@@ -165,7 +165,9 @@ func (c *xlateCtx) mplsExact() {
 	}
 }
 
-// pushVLAN pushes a tag; OF1.3 copies VID and PCP from the tag it covers.
+// pushVLAN pushes a tag with VID 0 and PCP 0, as OVS does (OF1.3
+// §5.12.1 would copy them from the tag it covers; controllers written for
+// OVS set them after the push).
 func (c *xlateCtx) pushVLAN(tpid uint16) {
 	c.vlanExact()
 	k := &c.key
@@ -174,12 +176,8 @@ func (c *xlateCtx) pushVLAN(tpid uint16) {
 		c.exit = true
 		return
 	}
-	tci := uint16(flow.VLANCFI)
-	if k.VLANs[0].TCI&flow.VLANCFI != 0 {
-		tci = k.VLANs[0].TCI
-	}
 	copy(k.VLANs[1:], k.VLANs[:flow.MaxVLANs-1])
-	k.VLANs[0] = flow.VLAN{TPID: tpid, TCI: tci}
+	k.VLANs[0] = flow.VLAN{TPID: tpid, TCI: flow.VLANCFI}
 }
 
 func (c *xlateCtx) popVLAN() {
@@ -192,6 +190,10 @@ func (c *xlateCtx) popVLAN() {
 	k.VLANs[flow.MaxVLANs-1] = flow.VLAN{}
 }
 
+// pushMPLS pushes a label as OF1.3 §5.12.1 fills it: a copy of the outer
+// label (bottom-of-stack cleared) if there is one; otherwise label 0, TC 0
+// and the IP TTL (0 for a packet that is not IP). OVS differs for the
+// first label: TC from the DSCP, TTL 64 for non-IP, label 2 for IPv6.
 func (c *xlateCtx) pushMPLS(ethType uint16) {
 	c.mplsExact()
 	k := &c.key
@@ -207,10 +209,10 @@ func (c *xlateCtx) pushMPLS(ethType uint16) {
 	if n > 0 {
 		lse = k.MPLS[0] &^ mplsBOS
 	} else {
-		lse = mplsBOS | 64
+		lse = mplsBOS
 		if isIP(k.EthType) {
-			c.wc.NwTTL, c.wc.NwTOS = 0xff, 0xff
-			lse = mplsBOS | uint32(k.NwTOS>>5)<<9 | uint32(k.NwTTL)
+			c.wc.NwTTL = 0xff
+			lse |= uint32(k.NwTTL)
 		}
 		c.mplsInner = k.EthType
 	}

@@ -280,3 +280,37 @@ func TestUpcallAllocs(t *testing.T) {
 }
 
 func tcpMatch() Match { return matchOf(flow.FieldEthType, flow.EthTypeIPv4, flow.FieldIPProto, 6) }
+
+// TestXlatePushFillsNewHeader: a first MPLS label gets label 0, TC 0 and
+// the IP TTL, or TTL 0 on a non-IP packet (OF1.3 §5.12.1); a further
+// label copies the outer one; a pushed VLAN tag starts at VID 0, PCP 0
+// whatever tag it covers, as OVS does.
+func TestXlatePushFillsNewHeader(t *testing.T) {
+	o, b, _ := newTestSwitch(t, 2)
+	addFlow(t, b, 0, 10, matchOf(flow.FieldInPort, 1), apply(Action{Type: ActPushMPLS, Ethertype: flow.EthTypeMPLS}, outAct(2)))
+	addFlow(t, b, 0, 10, matchOf(flow.FieldInPort, 2), apply(Action{Type: ActPushVLAN, Ethertype: flow.EthTypeVLAN}, outAct(1)))
+	ip := tcpKey(1, 1, 2, 3, 4)
+	ip.NwTOS, ip.NwTTL = 0xe0, 33 // precedence 7: not copied
+	arp := flow.Key{InPort: 11, EthType: flow.EthTypeARP, ArpOp: 1, NwTTL: 0}
+	labelled := flow.Key{InPort: 11, EthType: flow.EthTypeMPLS, MPLS: [flow.MaxMPLS]uint32{5<<12 | 3<<9 | mplsBOS | 17}}
+	for _, tc := range []struct {
+		name string
+		k    flow.Key
+		want [2]uint32
+	}{
+		{"ipv4", ip, [2]uint32{mplsBOS | 33, 0}},
+		{"arp", arp, [2]uint32{mplsBOS, 0}},
+		{"labelled", labelled, [2]uint32{5<<12 | 3<<9 | 17, labelled.MPLS[0]}},
+	} {
+		outs := execODP(tc.k, upcall(t, o, tc.k).Actions)
+		if len(outs) != 1 || outs[0].key.EthType != flow.EthTypeMPLS || [2]uint32(outs[0].key.MPLS[:2]) != tc.want {
+			t.Errorf("%s: outs %+v, want labels %#x", tc.name, outs, tc.want)
+		}
+	}
+	tagged := tcpKey(2, 1, 2, 3, 4)
+	tagged.VLANs[0] = flow.VLAN{TPID: flow.EthTypeVLAN, TCI: flow.VLANCFI | 5<<13 | 9}
+	outs := execODP(tagged, upcall(t, o, tagged).Actions)
+	if len(outs) != 1 || outs[0].key.VLANs[0] != (flow.VLAN{TPID: flow.EthTypeVLAN, TCI: flow.VLANCFI}) || outs[0].key.VLANs[1] != tagged.VLANs[0] {
+		t.Errorf("push_vlan on a tagged packet: outs %+v", outs)
+	}
+}
