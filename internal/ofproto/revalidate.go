@@ -82,7 +82,7 @@ func (o *Ofproto) XCacheLen() int {
 }
 
 // xcache holds one entry per installed megaflow (OVS's xlate cache): the
-// rules, buckets and MAC entries to credit. A Ref is the entry's index+1
+// rules, table lookups, buckets and MAC entries to credit. A Ref is the entry's index+1
 // in its low 32 bits and a generation in its high bits, so a stale Ref
 // never credits the wrong megaflow. Entries and their slices are reused.
 type xcache struct {
@@ -97,6 +97,7 @@ type xcEntry struct {
 	inUse   bool
 	epoch   uint64 // Ofproto.epoch() of the translation (0: never skip it)
 	rules   []*Rule
+	tables  []tableRef
 	buckets []bucketRef
 	macs    []macRef
 }
@@ -123,6 +124,7 @@ func (x *xcache) alloc(c *xlateCtx) uint64 {
 func (e *xcEntry) fill(c *xlateCtx) {
 	e.epoch = c.epoch
 	e.rules = append(e.rules[:0], c.rules...)
+	e.tables = append(e.tables[:0], c.tables...)
 	e.buckets = append(e.buckets[:0], c.buckets...)
 	e.macs = append(e.macs[:0], c.macs...)
 }
@@ -171,6 +173,9 @@ func (x *xcache) push(ref uint64, pkts, bytes uint64, used int64) (macsChanged b
 	for _, r := range e.rules {
 		r.AddStats(pkts, bytes, used)
 	}
+	for _, t := range e.tables {
+		t.t.credit(pkts, t.matched)
+	}
 	for _, b := range e.buckets {
 		creditBucket(b, pkts, bytes)
 	}
@@ -191,9 +196,10 @@ func (x *xcache) release(ref uint64) {
 	}
 	e.inUse = false
 	clear(e.rules)
+	clear(e.tables)
 	clear(e.buckets)
 	clear(e.macs)
-	e.rules, e.buckets, e.macs = e.rules[:0], e.buckets[:0], e.macs[:0]
+	e.rules, e.tables, e.buckets, e.macs = e.rules[:0], e.tables[:0], e.buckets[:0], e.macs[:0]
 	x.freeList = append(x.freeList, uint32(ref)-1)
 	x.live--
 }

@@ -2,6 +2,7 @@ package ofproto
 
 import (
 	"testing"
+	"time"
 
 	"github.com/govs/govs/internal/dpif"
 	"github.com/govs/govs/internal/flow"
@@ -12,14 +13,14 @@ import (
 // nothing translation reads has changed pushes statistics but does not
 // translate again, and that any rule change makes it translate again.
 func TestRevalidateSkipsUnchanged(t *testing.T) {
-	o, b, _ := newTestSwitch(t, 3)
+	o, b, clk := newTestSwitch(t, 3)
+	// Every translation reads the clock once (xlateCtx.start); with
+	// Used set, Revalidate itself does not.
+	var translations uint64
+	o.opts.Now = func() time.Time { translations++; return clk.now() }
 	addFlow(t, b, 0, 10, matchOf(flow.FieldInPort, 1), apply(outAct(2)))
 	u := upcall(t, o, tcpKey(1, 1, 2, 3, 80))
-	lookups := func() uint64 {
-		b.RLock()
-		defer b.RUnlock()
-		return b.Table(0).Lookups.Load()
-	}
+	lookups := func() uint64 { return translations }
 	reval := func() *dpif.Revalidation {
 		r := &dpif.Revalidation{Key: u.Key, Mask: u.Mask, Actions: append(odp.Actions(nil), u.Actions...), Ref: u.Ref, Packets: 1, Bytes: 60, Used: 7}
 		if err := o.Revalidate(r); err != nil {
@@ -36,7 +37,7 @@ func TestRevalidateSkipsUnchanged(t *testing.T) {
 		reval()
 	}
 	if n := lookups() - before; n != 0 {
-		t.Errorf("unchanged switch: revalidation made %d table lookups, want 0", n)
+		t.Errorf("unchanged switch: revalidation translated %d times, want 0", n)
 	}
 	b.RLock()
 	rule := b.Table(0).Find(&Match{Key: matchOf(flow.FieldInPort, 1).Key, Mask: matchOf(flow.FieldInPort, 1).Mask}, 10)
@@ -56,6 +57,51 @@ func TestRevalidateSkipsUnchanged(t *testing.T) {
 	before = lookups()
 	reval()
 	if n := lookups() - before; n != 0 {
-		t.Errorf("second revalidation after the change made %d lookups, want 0", n)
+		t.Errorf("second revalidation after the change translated %d times, want 0", n)
+	}
+}
+
+// TestTableStatsCountMegaflowPackets: ofp_table_stats count the packets
+// of a megaflow (pushed by revalidation and on release) in every table its
+// translation looked up, matched or missed; the upcall counts its own
+// packet; revalidating and tracing count nothing themselves.
+func TestTableStatsCountMegaflowPackets(t *testing.T) {
+	o, b, _ := newTestSwitch(t, 2)
+	in := apply(outAct(2))
+	in.GotoTable = 1
+	addFlow(t, b, 0, 10, matchOf(flow.FieldInPort, 1), in) // table 1 is empty: a miss
+	stats := func() [4]uint64 {
+		b.RLock()
+		defer b.RUnlock()
+		t0, t1 := b.Table(0), b.Table(1)
+		return [4]uint64{t0.Lookups.Load(), t0.Matched.Load(), t1.Lookups.Load(), t1.Matched.Load()}
+	}
+	u := upcall(t, o, tcpKey(1, 1, 2, 3, 80))
+	if got := stats(); got != [4]uint64{1, 1, 1, 0} {
+		t.Fatalf("after the upcall: table 0 lookups/matched, table 1 lookups/matched = %v, want [1 1 1 0]", got)
+	}
+	r := &dpif.Revalidation{Key: u.Key, Mask: u.Mask, Actions: append(odp.Actions(nil), u.Actions...), Ref: u.Ref, Packets: 5, Bytes: 300, Used: 7}
+	if err := o.Revalidate(r); err != nil {
+		t.Fatal(err)
+	}
+	if got := stats(); got != [4]uint64{6, 6, 6, 0} {
+		t.Fatalf("after 5 megaflow packets: %v, want [6 6 6 0]", got)
+	}
+	// A revalidation that translates again (a rule changed) and one with
+	// no traffic add nothing.
+	addFlow(t, b, 0, 5, matchOf(flow.FieldInPort, 2), apply(outAct(1)))
+	r.Packets, r.Bytes = 0, 0
+	if err := o.Revalidate(r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.Trace("br0", &flow.Key{InPort: 1, EthType: flow.EthTypeIPv4}); err != nil {
+		t.Fatal(err)
+	}
+	if got := stats(); got != [4]uint64{6, 6, 6, 0} {
+		t.Fatalf("after a re-translation and a trace: %v, want [6 6 6 0]", got)
+	}
+	o.Release(r.Ref, 2, 120, 8)
+	if got := stats(); got != [4]uint64{8, 8, 8, 0} {
+		t.Fatalf("after the release of 2 more packets: %v, want [8 8 8 0]", got)
 	}
 }

@@ -26,7 +26,8 @@ type Table struct {
 	MaxEntries int
 	Config     uint32
 
-	// Statistics (ofp_table_stats).
+	// Statistics (ofp_table_stats), credited with the packets of the
+	// translations and megaflows that looked the table up (see credit).
 	Lookups atomic.Uint64
 	Matched atomic.Uint64
 
@@ -43,9 +44,10 @@ func newTable(id uint8) *Table {
 
 // Lookup returns the highest-priority rule matching k, or nil, and ORs into
 // wc (if not nil) every mask bit the decision depended on (see the
-// classifier's notes). It counts the lookup.
+// classifier's notes). It counts nothing: a lookup is counted for the
+// packets it decides for (credit), as OVS's xlate cache does, so packets
+// of a megaflow count and revalidations and traces do not.
 func (t *Table) Lookup(k *flow.Key, wc *flow.Mask) *Rule {
-	t.Lookups.Add(1)
 	var r *Rule
 	if t.hidden.n > 0 {
 		r = t.hidden.lookup(k, wc)
@@ -53,10 +55,15 @@ func (t *Table) Lookup(k *flow.Key, wc *flow.Mask) *Rule {
 	if r == nil {
 		r = t.cls.lookup(k, wc)
 	}
-	if r != nil {
-		t.Matched.Add(1)
-	}
 	return r
+}
+
+// credit counts pkts lookups of the table, matched or missed.
+func (t *Table) credit(pkts uint64, matched bool) {
+	t.Lookups.Add(pkts)
+	if matched {
+		t.Matched.Add(pkts)
+	}
 }
 
 // Find returns the rule with exactly this match and priority, or nil.

@@ -96,6 +96,9 @@ func (o *Ofproto) PacketOut(bridge string, inPort uint32, actions []Action, pkt 
 	c.actions(actions)
 	c.finish()
 	unlockAll(pm)
+	// The packet is executed once: what its translation went through
+	// counts it, as in OVS.
+	c.pushStats(1, uint64(len(pkt)), c.now)
 	return append(odp.Actions(nil), c.acts...), nil
 }
 

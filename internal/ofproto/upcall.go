@@ -79,6 +79,9 @@ func (c *xlateCtx) pushStats(pkts, bytes uint64, used int64) {
 	for _, r := range c.rules {
 		r.AddStats(pkts, bytes, used)
 	}
+	for _, t := range c.tables {
+		t.t.credit(pkts, t.matched)
+	}
 	for _, b := range c.buckets {
 		creditBucket(b, pkts, bytes)
 	}

@@ -63,10 +63,17 @@ type xlateCtx struct {
 
 	// The xcache of this translation: what to credit with statistics.
 	rules   []*Rule
+	tables  []tableRef
 	buckets []bucketRef
 	macs    []macRef
 
 	trace *Trace
+}
+
+// tableRef is one table lookup, to count in the table's statistics.
+type tableRef struct {
+	t       *Table
+	matched bool
 }
 
 type bucketRef struct {
@@ -92,9 +99,10 @@ func (o *Ofproto) getCtx() *xlateCtx {
 func (o *Ofproto) putCtx(c *xlateCtx) {
 	c.pm, c.bs, c.rule, c.trace = nil, nil, nil, nil
 	clear(c.rules)
+	clear(c.tables)
 	clear(c.buckets)
 	clear(c.macs)
-	c.rules, c.buckets, c.macs = c.rules[:0], c.buckets[:0], c.macs[:0]
+	c.rules, c.tables, c.buckets, c.macs = c.rules[:0], c.tables[:0], c.buckets[:0], c.macs[:0]
 	c.actset.reset()
 	o.ctxPool.Put(c)
 }
@@ -118,7 +126,7 @@ func (c *xlateCtx) start(pm *portMap, bs *bridgeState, k *flow.Key, ofport uint3
 	c.exit, c.aborted, c.packetOut, c.inPortUsed, c.noInstall = false, false, false, false, false
 	c.now = c.o.opts.Now().UnixNano()
 	c.macsChanged = false
-	c.rules, c.buckets, c.macs = c.rules[:0], c.buckets[:0], c.macs[:0]
+	c.rules, c.tables, c.buckets, c.macs = c.rules[:0], c.tables[:0], c.buckets[:0], c.macs[:0]
 }
 
 // finish returns the megaflow mask in datapath terms: OpenFlow metadata and
@@ -171,6 +179,7 @@ func (c *xlateCtx) xlateTable(id uint8, honorMiss bool) {
 		return
 	}
 	r := t.Lookup(&c.key, &c.wc)
+	c.tables = append(c.tables, tableRef{t, r != nil})
 	c.traceLookup(id, r)
 	if r == nil {
 		if honorMiss && t.Config&TableMissContinue != 0 && int(id)+1 < MaxTables {
