@@ -252,6 +252,20 @@ func TestFlowModErrors(t *testing.T) {
 		{"set_field read-only", func(fm *FlowMod) {
 			fm.Apply = []Action{{Type: ActSetField, Field: flow.FieldEthType}}
 		}, ErrBadAction, BadActionBadSetType},
+		{"push_pbb", func(fm *FlowMod) {
+			fm.Apply = []Action{{Type: ActPushPBB, Ethertype: flow.EthTypePBB}, fmOutput(2)[0]}
+		}, ErrBadAction, BadActionBadType},
+		{"pop_pbb in the action set", func(fm *FlowMod) {
+			fm.Match = raw(flow.Key{EthType: flow.EthTypePBB}, flow.Mask{EthType: 0xffff})
+			fm.Write = []Action{{Type: ActPopPBB}}
+		}, ErrBadAction, BadActionBadType},
+		{"set_field pbb_isid", func(fm *FlowMod) {
+			fm.Match = raw(flow.Key{EthType: flow.EthTypePBB}, flow.Mask{EthType: 0xffff})
+			fm.Apply = []Action{setFieldAct(flow.FieldPbbISID, 5)}
+		}, ErrBadAction, BadActionBadSetLen},
+		{"match pbb_isid", func(fm *FlowMod) {
+			fm.Match = raw(flow.Key{EthType: flow.EthTypePBB, PbbISID: 5}, flow.Mask{EthType: 0xffff, PbbISID: 0xffffff})
+		}, ErrBadMatch, BadMatchBadField},
 		{"push_vlan bad ethertype", func(fm *FlowMod) {
 			fm.Apply = []Action{{Type: ActPushVLAN, Ethertype: 0x0800}}
 		}, ErrBadAction, BadActionBadArgument},

@@ -18,6 +18,11 @@ func ValidateMatch(m *Match) error {
 	if !stray.IsZero() {
 		return ofErr(ErrBadMatch, BadMatchBadWildcards, "value bits outside the mask")
 	}
+	if m.Mask.PbbISID != 0 {
+		// The parser never sets it (no PBB), so such a rule could never
+		// match; OVS has no such field.
+		return ofErr(ErrBadMatch, BadMatchBadField, "pbb_isid: PBB is not supported")
+	}
 	var buf [flow.NumFieldIDs]flow.FieldID
 	for _, id := range flow.FieldsIn(&m.Mask, buf[:0]) {
 		f := flow.FieldByID(id)
@@ -141,10 +146,10 @@ func (b *Bridge) validateAction(a *Action, ctx *actionContext, packetOut bool) e
 			return ofErr(ErrMeterModFailed, MeterModUnknownMeter, "meter %d", a.Meter)
 		}
 	case ActSetField:
-		f := flow.FieldByID(a.Field)
-		if f == nil || !f.Writable {
-			return ofErr(ErrBadAction, BadActionBadSetType, "set_field on field %d", a.Field)
+		if err := checkSetFieldType(a); err != nil {
+			return err
 		}
+		f := flow.FieldByID(a.Field)
 		if !f.PrereqsOK(&ctx.key, &ctx.mask) {
 			return ofErr(ErrBadAction, BadActionMatchInconsistent, "set_field %s without its prerequisites", f.Name)
 		}
@@ -186,7 +191,11 @@ func (b *Bridge) validateAction(a *Action, ctx *actionContext, packetOut bool) e
 	case ActPopMPLS:
 		ctx.key.EthType, ctx.mask.EthType = a.Ethertype, 0xffff
 		ctx.key.NwProto, ctx.mask.NwProto = 0, 0
-	case ActPushPBB, ActPopPBB, ActSetQueue, ActSetNwTTL, ActDecNwTTL, ActSetMPLSTTL,
+	case ActPushPBB, ActPopPBB:
+		// The datapath has no PBB: refused as OVS refuses it, never
+		// accepted and ignored.
+		return ofErr(ErrBadAction, BadActionBadType, "%s: PBB is not supported", actionName(a))
+	case ActSetQueue, ActSetNwTTL, ActDecNwTTL, ActSetMPLSTTL,
 		ActDecMPLSTTL, ActCopyTTLOut, ActCopyTTLIn, ActController, ActResubmit, ActNote:
 	default:
 		return ofErr(ErrBadAction, BadActionBadType, "action type %d", a.Type)
@@ -198,6 +207,10 @@ func checkSetFieldType(a *Action) error {
 	f := flow.FieldByID(a.Field)
 	if f == nil || !f.Writable {
 		return ofErr(ErrBadAction, BadActionBadSetType, "set_field on field %d", a.Field)
+	}
+	if a.Field == flow.FieldPbbISID {
+		// OVS's answer for a field it does not know.
+		return ofErr(ErrBadAction, BadActionBadSetLen, "set_field pbb_isid: PBB is not supported")
 	}
 	return nil
 }
