@@ -17,7 +17,9 @@
 #   gen64k-64  flowgen, 65536 flows (dst IP sweep), 64 B, in_port+udp rules:
 #              more flows than the 8192-entry EMC holds
 # Mpps = packets the switch forwarded per second, both directions together
-# (sum of testpmd's Rx-pps over its two ports).
+# (sum of testpmd's Rx-pps over its two ports). PMD busy = the share of
+# the switch's PMD iterations that found packets (pmd-stats-show): well
+# below 100 %, testpmd, not the switch, set the rate.
 #
 # Usage: bench/pvp.sh            (root; about 10 minutes with the defaults)
 # Env:   RUNS (3) WARMUP (3) WINDOW (8) MODES OUT (bench/results/pvp-<time>)
@@ -312,10 +314,17 @@ govs_cyc() {   # tag mode -> median over runs of processing ns/pkt x TSC GHz
         awk -v m="$2" '/^# mode=/{cur=substr($2,6)} cur==m && /avg processing cycles per packet:/{v=$6} END{if(v!="") print v}' "$f"
     done | median | awk -v g="$tsc" '$1!="nan"{printf "%.0f", $1*g; next}{print}'
 }
+govs_busy() {  # tag mode -> median over runs of the PMD's busy share (pmd-stats)
+    local f
+    for f in "$OUT/$1"-r*/pmdstats.txt; do
+        [ -f "$f" ] || continue
+        awk -v m="$2" '/^# mode=/{cur=substr($2,6)} cur==m && /processing cycles:/{v=$4} END{gsub(/[(%)]/, "", v); if(v!="") print v}' "$f"
+    done | median | awk '$1!="nan"{printf "%.0f%%", $1; next}{print "n/a"}'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if(b>0 && a!="nan") printf "%.2fx", a/b; else print "n/a"}'; }
 {
-    echo "| mode | OVS-DPDK Mpps [min-max] | govs Mpps [min-max] | govs/OVS | PMD CPU share OVS / govs | Mpps per PMD core OVS / govs | govs/OVS per core | cyc/pkt OVS / govs | foreign CPU % OVS / govs |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| mode | OVS-DPDK Mpps [min-max] | govs Mpps [min-max] | govs/OVS | PMD CPU share OVS / govs | Mpps per PMD core OVS / govs | govs/OVS per core | cyc/pkt OVS / govs | PMD busy OVS / govs | foreign CPU % OVS / govs |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
     for m in $MODES; do
         g=govs-l4; case $m in io-*|*-portrules) g=govs-port ;; esac
         o=$(col ovs "$m" 3 | median); or=$(col ovs "$m" 3 | range)
@@ -324,11 +333,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if(b>0 && a!="nan") printf "%.2fx", a/b
         oc=$(rows ovs "$m" | awk 'NF==2 && $2>0{print $1/$2}' | median); vc=$(rows $g "$m" | awk 'NF==2 && $2>0{print $1/$2}' | median)
         ocyc=$(col ovs "$m" 6 | median | awk '$1!="nan"{printf "%.0f", $1; next}{print}')
         fo=$(col ovs "$m" 13 | median | awk '{printf "%.0f", $1}'); fg=$(col $g "$m" 13 | median | awk '{printf "%.0f", $1}')
-        printf "| %s | %s [%s] | %s [%s] | %s | %s / %s | %s / %s | %s | %s / %s | %s / %s |\n" \
+        ob=$(col ovs "$m" 5 | median | awk '$1!="nan"{printf "%.0f%%", $1; next}{print "n/a"}')
+        printf "| %s | %s [%s] | %s [%s] | %s | %s / %s | %s / %s | %s | %s / %s | %s / %s | %s / %s |\n" \
             "$m" "$o" "$or" "$v" "$vr" "$(ratio "$v" "$o")" \
             "$(awk -v x="$os" 'BEGIN{printf (x=="nan")?"n/a":"%.0f%%", x*100}')" \
             "$(awk -v x="$vs" 'BEGIN{printf (x=="nan")?"n/a":"%.0f%%", x*100}')" \
-            "$oc" "$vc" "$(ratio "$vc" "$oc")" "$ocyc" "$(govs_cyc $g "$m")" "$fo" "$fg"
+            "$oc" "$vc" "$(ratio "$vc" "$oc")" "$ocyc" "$(govs_cyc $g "$m")" \
+            "$ob" "$(govs_busy $g "$m")" "$fo" "$fg"
     done
 } | tee -a "$OUT/summary.txt"
 if [ -s "$OUT/perf-top.txt" ]; then
