@@ -22,8 +22,10 @@ import (
 //     default rule back (priority=0,actions=NORMAL).
 //  2. Fail-open: a standalone bridge (fail_mode unset or "standalone")
 //     that has controllers, none of which has been connected for three
-//     inactivity probe intervals (Controller.inactivity_probe, 5 s by
-//     default: 15 s, as OVS), forwards every packet with NORMAL. When a
+//     times the longest probe interval (as OVS's fail-open.c: the
+//     interval OVS derives from Controller.inactivity_probe, whole
+//     seconds and at least 5 s, so 15 s by default; 15 s too when probes
+//     are disabled), forwards every packet with NORMAL. When a
 //     controller connects (after HELLO, before it sends anything else),
 //     the bridge goes back to its OpenFlow tables.
 //  3. A secure bridge never fails open: it keeps the rules its
@@ -39,9 +41,6 @@ import (
 // failOpenPriority ranks the fail-open rule among the bridge's hidden
 // rules (it is the only one).
 const failOpenPriority = 0
-
-// defaultInactivityProbe is Controller.inactivity_probe's default.
-const defaultInactivityProbe = 5 * time.Second
 
 // failState is a bridge's fail-mode state. The agent's connectivity
 // callback, the trigger timer and configuration calls all take mu; the
@@ -102,7 +101,7 @@ func (s *Switch) applyFailMode(b *bridge) {
 	has := len(b.spec.Controllers) > 0
 	flush := has != fs.controllers || (!has && mode != fs.mode)
 	fs.mode, fs.controllers = mode, has
-	fs.trigger = 3 * inactivityProbe(b)
+	fs.trigger = failOpenTriggerOf(b)
 	if flush {
 		if fs.open {
 			// OVS's flush takes the fail-open rule too; it comes back
@@ -118,17 +117,21 @@ func (s *Switch) applyFailMode(b *bridge) {
 	s.updateFailOpenLocked(b, fs)
 }
 
-// inactivityProbe is the longest inactivity probe of b's controllers.
-func inactivityProbe(b *bridge) time.Duration {
+// failOpenTriggerOf is failOpenTrigger; tests shorten it.
+var failOpenTriggerOf = failOpenTrigger
+
+// failOpenTrigger is how long b's controllers must all be disconnected
+// before it fails open: three times their longest probe interval, or
+// 15 s when none probes (OVS's fail_open_get_trigger_duration).
+func failOpenTrigger(b *bridge) time.Duration {
 	var d time.Duration
 	for _, c := range b.spec.Controllers {
-		p := defaultInactivityProbe
-		if c.InactivityProbe > 0 {
-			p = time.Duration(c.InactivityProbe) * time.Millisecond
-		}
-		d = max(d, p)
+		d = max(d, c.ProbeInterval())
 	}
-	return d
+	if d == 0 {
+		return 15 * time.Second
+	}
+	return 3 * d
 }
 
 // controllerConnectivity is the agent's OnConnectivity hook: connected is

@@ -65,9 +65,10 @@ func TestParseCPUMask(t *testing.T) {
 func TestFailOpenHiddenRule(t *testing.T) {
 	s := &Switch{log: slog.New(slog.DiscardHandler)}
 	b := &bridge{name: "br0", ofb: ofproto.NewBridge("br0")}
-	b.spec.Controllers = []vswitchd.ControllerSpec{{Target: "tcp:127.0.0.1:1", InactivityProbe: 10}}
+	b.spec.Controllers = []vswitchd.ControllerSpec{{Target: "tcp:127.0.0.1:1", InactivityProbe: 5000}}
 	s.byName.Store(b.name, b)
-	t.Cleanup(func() { failStateOf(b).stop(); failStates.Delete(b) })
+	failOpenTriggerOf = func(*bridge) time.Duration { return 30 * time.Millisecond } // not 15 s
+	t.Cleanup(func() { failStateOf(b).stop(); failStates.Delete(b); failOpenTriggerOf = failOpenTrigger })
 
 	k := flow.Key{InPort: 1, EthType: 0x0800}
 	lookup := func() *ofproto.Rule {
@@ -124,5 +125,29 @@ func TestFailOpenHiddenRule(t *testing.T) {
 	waitOpen(false)
 	if r := lookup(); r == nil || r.Hidden || r.Priority != 0 || r.Instructions.Apply[0].Port != ofproto.PortNormal {
 		t.Fatalf("without controllers a packet meets %+v, want priority=0,actions=NORMAL", r)
+	}
+}
+
+// TestFailOpenTrigger: a bridge fails open after three times its
+// controllers' longest probe interval as OVS derives it (whole seconds,
+// at least 5 s, 5 s when unset), or after 15 s when none probes.
+func TestFailOpenTrigger(t *testing.T) {
+	for _, c := range []struct {
+		probes []int // Controller.inactivity_probe, ms
+		want   time.Duration
+	}{
+		{[]int{vswitchd.ProbeUnset}, 15 * time.Second},
+		{[]int{1000}, 15 * time.Second},
+		{[]int{7500}, 21 * time.Second},
+		{[]int{0}, 15 * time.Second},
+		{[]int{0, 9000, 6000}, 27 * time.Second},
+	} {
+		b := &bridge{name: "br0"}
+		for _, p := range c.probes {
+			b.spec.Controllers = append(b.spec.Controllers, vswitchd.ControllerSpec{Target: "tcp:127.0.0.1:1", InactivityProbe: p})
+		}
+		if got := failOpenTrigger(b); got != c.want {
+			t.Errorf("inactivity_probe %v: fail-open after %v, want %v", c.probes, got, c.want)
+		}
 	}
 }

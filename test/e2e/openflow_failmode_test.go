@@ -17,14 +17,21 @@ func TestOpenFlowControllerFlush(t *testing.T) {
 	// The first controller: every flow goes, the switch waits for it.
 	s.g.Vsctl(t, "set-controller", "br0", "tcp:127.0.0.1:1", "--", "set", "controller", "br0", "inactivity_probe=1000")
 	WaitFor(t, 5*time.Second, "flows flushed", func() bool { _, n := s.aggregate(t); return n == 0 })
-	// ... and, standalone and unconnected, fails open after 3 s, through
-	// OVS's hidden rule: packets go NORMAL while OpenFlow sees no flow.
+	start := time.Now()
+	// ... and, standalone and unconnected, fails open after three probe
+	// intervals as OVS counts them (1000 ms is rounded up to OVS's
+	// minimum of 5 s: 15 s), through OVS's hidden rule, which
+	// ofproto/trace shows at OVS's priority 0xf0f0f0: packets go NORMAL
+	// while OpenFlow sees no flow.
 	trace := func() string {
 		return mustAppctl(t, s.g, "ofproto/trace", "br0", "in_port="+strconv.Itoa(s.pa))
 	}
-	WaitFor(t, 10*time.Second, "fail-open rule in ofproto/trace", func() bool {
-		return strings.Contains(trace(), "NORMAL")
+	WaitFor(t, 25*time.Second, "fail-open rule in ofproto/trace", func() bool {
+		return strings.Contains(trace(), " 0. priority 15790320\n    NORMAL\n")
 	})
+	if d := time.Since(start); d < 14*time.Second {
+		t.Errorf("failed open after %v, want 15 s (3 x OVS's 5 s minimum probe interval)", d)
+	}
 	s.ping(t)
 	if st := s.g.Get(t, "controller", "br0", "status"); !strings.Contains(st, "last_error") {
 		t.Logf("Controller status: %s", st)
