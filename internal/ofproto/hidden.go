@@ -10,6 +10,11 @@ package ofproto
 // expiry only see the OpenFlow classifier; lookups, and so translation
 // and ofproto/trace, see both.
 
+// HiddenPriorityBase is where hidden rules rank in OVS's terms: OVS's
+// fail-open rule has priority 0xf0f0f0, and ofproto/trace shows a hidden
+// rule at this plus its own Priority, as OVS shows fail-open's.
+const HiddenPriorityBase = 0xf0f0f0
+
 // SetHiddenRule installs in table a hidden rule of match m and
 // instructions in, replacing the hidden rule of the same match and
 // priority if there is one.

@@ -153,7 +153,11 @@ func (c *switchCmds) formatTrace(t *ofproto.Trace) string {
 			if m := flow.FormatMatch(&s.Rule.Match.Key, &s.Rule.Match.Mask); m != "" {
 				line += m + ", "
 			}
-			line += fmt.Sprintf("priority %d", s.Rule.Priority)
+			prio := uint32(s.Rule.Priority)
+			if s.Rule.Hidden {
+				prio += ofproto.HiddenPriorityBase
+			}
+			line += fmt.Sprintf("priority %d", prio)
 			if s.Rule.Cookie != 0 {
 				line += fmt.Sprintf(", cookie %#x", s.Rule.Cookie)
 			}
