@@ -70,15 +70,27 @@ func DecodeOXM(b []byte) (OXM, int, error) {
 }
 
 // DecodeOXMs decodes a sequence of TLVs filling b exactly, keeping order.
+// It counts them first, so the list is one allocation.
 func DecodeOXMs(b []byte) ([]OXM, error) {
-	var out []OXM
+	n := 0
+	for rest := b; len(rest) > 0; n++ {
+		_, size, err := DecodeOXM(rest)
+		if err != nil {
+			return nil, err
+		}
+		rest = rest[size:]
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	out := make([]OXM, 0, n)
 	for len(b) > 0 {
-		o, n, err := DecodeOXM(b)
+		o, size, err := DecodeOXM(b)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, o)
-		b = b[n:]
+		b = b[size:]
 	}
 	return out, nil
 }

@@ -95,28 +95,59 @@ func appendInstructions(b []byte, insts []Instruction) []byte {
 	return b
 }
 
+// decodeInstructions decodes a list in one allocation when each
+// instruction type appears at most once (OF1.3 §7.2.4 allows no more,
+// so every well-formed list): the instructions and the list live in one
+// instBlock. A repeated type starts another block.
 func decodeInstructions(b []byte) ([]Instruction, error) {
-	var out []Instruction
+	n := 0
+	for rest := b; len(rest) > 0; n++ {
+		if len(rest) < 8 {
+			return nil, ofp.ErrBadInstructionLen
+		}
+		l := int(binary.BigEndian.Uint16(rest[2:]))
+		if l < 8 || l%8 != 0 || l > len(rest) {
+			return nil, ofp.ErrBadInstructionLen
+		}
+		rest = rest[l:]
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	blk := new(instBlock)
+	out := blk.list[:0]
+	if n > len(blk.list) {
+		out = make([]Instruction, 0, n)
+	}
 	for len(b) > 0 {
-		if len(b) < 8 {
-			return nil, ofp.ErrBadInstructionLen
-		}
 		typ := binary.BigEndian.Uint16(b)
-		n := int(binary.BigEndian.Uint16(b[2:]))
-		if n < 8 || n%8 != 0 || n > len(b) {
-			return nil, ofp.ErrBadInstructionLen
+		l := int(binary.BigEndian.Uint16(b[2:]))
+		if typ < 64 && blk.used&(1<<typ) != 0 {
+			blk = new(instBlock)
 		}
-		in, err := decodeInstruction(typ, b[:n:n])
+		in, err := blk.decode(typ, b[:l:l])
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, in)
-		b = b[n:]
+		b = b[l:]
 	}
 	return out, nil
 }
 
-func decodeInstruction(typ uint16, b []byte) (Instruction, error) {
+// instBlock holds one of each instruction type, and room for the list.
+type instBlock struct {
+	used  uint64 // bit t: the slot of instruction type t is taken
+	list  [4]Instruction
+	acts  [3]Actions // WRITE_ACTIONS, APPLY_ACTIONS, CLEAR_ACTIONS
+	gotoT GotoTable
+	meta  WriteMetadata
+	meter Meter
+}
+
+// decode decodes one instruction of type typ (b is all of it) into its
+// slot of blk.
+func (blk *instBlock) decode(typ uint16, b []byte) (Instruction, error) {
 	want := 8
 	switch typ {
 	case InstWriteMetadata:
@@ -127,19 +158,27 @@ func decodeInstruction(typ uint16, b []byte) (Instruction, error) {
 	if len(b) != want {
 		return nil, ofp.ErrBadInstructionLen
 	}
+	if typ < 64 {
+		blk.used |= 1 << typ
+	}
 	switch typ {
 	case InstGotoTable:
-		return &GotoTable{TableID: b[4]}, nil
+		blk.gotoT = GotoTable{TableID: b[4]}
+		return &blk.gotoT, nil
 	case InstWriteMetadata:
-		return &WriteMetadata{Metadata: binary.BigEndian.Uint64(b[8:]), Mask: binary.BigEndian.Uint64(b[16:])}, nil
+		blk.meta = WriteMetadata{Metadata: binary.BigEndian.Uint64(b[8:]), Mask: binary.BigEndian.Uint64(b[16:])}
+		return &blk.meta, nil
 	case InstWriteActions, InstApplyActions, InstClearActions:
 		acts, err := decodeActions(b[8:])
 		if err != nil {
 			return nil, err
 		}
-		return &Actions{Type: typ, Actions: acts}, nil
+		a := &blk.acts[typ-InstWriteActions]
+		*a = Actions{Type: typ, Actions: acts}
+		return a, nil
 	case InstMeter:
-		return &Meter{MeterID: binary.BigEndian.Uint32(b[4:])}, nil
+		blk.meter = Meter{MeterID: binary.BigEndian.Uint32(b[4:])}
+		return &blk.meter, nil
 	case InstExperimenter:
 		return &ExperimenterInstruction{Experimenter: binary.BigEndian.Uint32(b[4:]), Data: b[8:]}, nil
 	}
