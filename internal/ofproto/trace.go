@@ -91,6 +91,7 @@ func (o *Ofproto) PacketOut(bridge string, inPort uint32, actions []Action, pkt 
 		return nil, fmt.Errorf("packet-out %s: %w", bridge, ErrNoBridge)
 	}
 	c.start(pm, bs, &k, inPort, nil)
+	c.pkt = pkt
 	c.mayLearn = false
 	c.packetOut = true
 	c.actions(actions)

@@ -48,6 +48,9 @@ func (o *Ofproto) Upcall(u *dpif.Upcall) error {
 		return nil
 	}
 	c.start(pm, loc.bs, &u.Key, loc.ofport, u.Actions)
+	if u.Packet != nil {
+		c.pkt = u.Packet.Data()
+	}
 	c.epoch = o.epoch()
 	c.mayLearn = true
 	if p := loc.bs.b.Port(loc.ofport); p != nil && p.Config&PortNoRecv != 0 {

@@ -68,6 +68,11 @@ type xlateCtx struct {
 	macs    []macRef
 
 	trace *Trace
+
+	// pkt is the packet being translated, when there is one (upcalls,
+	// packet-outs), read-only; scratch is exposeInner's frame.
+	pkt     []byte
+	scratch []byte
 }
 
 // tableRef is one table lookup, to count in the table's statistics.
@@ -97,7 +102,7 @@ func (o *Ofproto) getCtx() *xlateCtx {
 }
 
 func (o *Ofproto) putCtx(c *xlateCtx) {
-	c.pm, c.bs, c.rule, c.trace = nil, nil, nil, nil
+	c.pm, c.bs, c.rule, c.trace, c.pkt = nil, nil, nil, nil, nil
 	clear(c.rules)
 	clear(c.tables)
 	clear(c.buckets)

@@ -234,6 +234,9 @@ func (c *xlateCtx) popMPLS(ethType uint16) {
 	if bos || n == 1 {
 		k.MPLS = [flow.MaxMPLS]uint32{}
 		k.EthType = ethType
+		if bos {
+			c.exposeInner(ethType)
+		}
 		if !c.l3Hidden {
 			c.mplsInner = 0
 		}

@@ -3,8 +3,10 @@ package ofproto
 import (
 	"testing"
 
+	"github.com/govs/govs/internal/dpif"
 	"github.com/govs/govs/internal/flow"
 	"github.com/govs/govs/internal/odp"
+	"github.com/govs/govs/internal/packet"
 )
 
 func TestXlateOutputAndMask(t *testing.T) {
@@ -312,5 +314,47 @@ func TestXlatePushFillsNewHeader(t *testing.T) {
 	outs := execODP(tagged, upcall(t, o, tagged).Actions)
 	if len(outs) != 1 || outs[0].key.VLANs[0] != (flow.VLAN{TPID: flow.EthTypeVLAN, TCI: flow.VLANCFI}) || outs[0].key.VLANs[1] != tagged.VLANs[0] {
 		t.Errorf("push_vlan on a tagged packet: outs %+v", outs)
+	}
+}
+
+// TestXlatePopMPLSReparsesPacket: after pop_mpls of the bottom label,
+// a later table matches and rewrites the IP and TCP headers under it,
+// read from the upcall's packet (OVS recirculates); the megaflow is not
+// installed. Without the packet (revalidation) translation stops there.
+func TestXlatePopMPLSReparsesPacket(t *testing.T) {
+	o, b, _ := newTestSwitch(t, 2)
+	in := apply(Action{Type: ActPopMPLS, Ethertype: flow.EthTypeIPv4})
+	in.GotoTable = 1
+	addFlow(t, b, 0, 10, MatchAll(), in)
+	addFlow(t, b, 1, 10, matchOf(flow.FieldEthType, int(flow.EthTypeIPv4), flow.FieldIPProto, int(flow.IPProtoTCP), flow.FieldTCPDst, 80),
+		apply(Action{Type: ActDecNwTTL}, setFieldAct(flow.FieldTCPDst, 8080), outAct(2)))
+
+	// 02:..:02 <- 02:..:01, MPLS label 5 (bottom, TTL 9), IPv4 TCP 10.0.0.1:1234 -> 10.0.0.2:80, TTL 64.
+	frame := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x88, 0x47, 0, 0, 0x51, 9,
+		0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+		0x04, 0xd2, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0}
+	var buf packet.Buffer
+	buf.Reset(frame, 0, len(frame))
+	u := &dpif.Upcall{Packet: &buf}
+	flow.Parse(&buf, &u.Key)
+	u.Key.InPort = 11
+	if err := o.Upcall(u); err != nil {
+		t.Fatal(err)
+	}
+	outs := execODP(u.Key, u.Actions)
+	if len(outs) != 1 || outs[0].port != 12 {
+		t.Fatalf("actions %+v: outputs %+v, want one to port 12", u.Actions, outs)
+	}
+	k := outs[0].key
+	if k.EthType != flow.EthTypeIPv4 || k.MPLS[0] != 0 || k.NwTTL != 63 || k.TpDst != 8080 || !u.NoInstall {
+		t.Errorf("output %+v (install %v), want IPv4 TTL 63 to port 8080, no MPLS, not installed", k, !u.NoInstall)
+	}
+
+	r := &dpif.Revalidation{Key: u.Key, Actions: u.Actions}
+	if err := o.Revalidate(r); err != nil {
+		t.Fatal(err)
+	}
+	if got := outPorts(r.Actions); len(got) != 0 {
+		t.Errorf("without a packet: outputs %v, want none", got)
 	}
 }

@@ -1,0 +1,54 @@
+package ofproto
+
+import (
+	"encoding/binary"
+
+	"github.com/govs/govs/internal/flow"
+	"github.com/govs/govs/internal/packet"
+)
+
+// Headers under a popped MPLS stack. The datapath parses a labelled
+// packet no further than its stack, so after the pipeline pops the bottom
+// label the L3 and L4 fields are unknown (l3Hidden) and a rule or action
+// that needs them cannot be translated from the key. OVS recirculates:
+// the datapath pops, and the packet comes back re-parsed. govs re-parses
+// the packet of the upcall itself: translation goes on with the inner
+// headers, and the megaflow is not installed (its key could not tell
+// packets with different inner headers apart), so every such packet
+// takes this path. Without a packet (revalidation, a trace of a flow)
+// translation still stops where it needs the hidden headers.
+
+// exposeInner is called when a pop_mpls of the bottom label gives the
+// packet ethertype ethType: it reads the headers under the stack from the
+// packet, if translation has it.
+func (c *xlateCtx) exposeInner(ethType uint16) {
+	if !c.l3Hidden || c.pkt == nil {
+		return
+	}
+	var k flow.Key
+	end, _ := flow.ParseBytes(c.pkt, &k)
+	if !isMPLS(k.EthType) || end == packet.NoOffset || end < 4 || end > len(c.pkt) ||
+		binary.BigEndian.Uint32(c.pkt[end-4:])&mplsBOS == 0 {
+		return // a stack cut short: nothing under it
+	}
+	// An Ethernet header with the new ethertype, then what the stack
+	// covered: the frame the datapath's pop_mpls leaves, minus any tags.
+	c.scratch = append(c.scratch[:0], c.pkt[:12]...)
+	c.scratch = binary.BigEndian.AppendUint16(c.scratch, ethType)
+	c.scratch = append(c.scratch, c.pkt[end:]...)
+	flow.ParseBytes(c.scratch, &k)
+	copyL3(&c.key, &k)
+	copyL3(&c.base, &k)
+	c.l3Hidden = false
+	c.noInstall = true
+	c.note("pop_mpls: headers under the stack read from the packet; no megaflow installed")
+}
+
+// copyL3 copies the fields above L2 (IP, ARP, ND, L4) from src to dst.
+func copyL3(dst, src *flow.Key) {
+	dst.NwFrag, dst.ArpOp = src.NwFrag, src.ArpOp
+	dst.NwSrc, dst.NwDst, dst.IPv6Src, dst.IPv6Dst, dst.IPv6Label = src.NwSrc, src.NwDst, src.IPv6Src, src.IPv6Dst, src.IPv6Label
+	dst.NwProto, dst.NwTOS, dst.NwTTL = src.NwProto, src.NwTOS, src.NwTTL
+	dst.ArpSHA, dst.ArpTHA, dst.IPv6Exthdr, dst.TCPFlags, dst.NdTarget = src.ArpSHA, src.ArpTHA, src.IPv6Exthdr, src.TCPFlags, src.NdTarget
+	dst.TpSrc, dst.TpDst = src.TpSrc, src.TpDst
+}
