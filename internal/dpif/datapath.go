@@ -355,7 +355,7 @@ func (dp *Datapath) SetPMDCPUs(cpus []int) error {
 	}
 	old := dp.pmds
 	for i, p := range old {
-		dp.retired = addCounters(dp.retired, subCounters(p.pub.ctr, dp.baseline[i]))
+		dp.retired = addCounters(dp.retired, subCounters(p.published(), dp.baseline[i]))
 		p.close()
 	}
 	dp.cpus = append([]int(nil), cpus...)

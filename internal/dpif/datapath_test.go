@@ -71,6 +71,9 @@ func TestUpcallDedupeWithinBatchAndAcrossInstall(t *testing.T) {
 	if got := len(ports[2].Transmitted()); got != 32 {
 		t.Fatalf("transmitted %d, want 32", got)
 	}
+	if s := dp.PMDStats()[0]; s.TxPackets != 32 || s.TxBatches != 1 {
+		t.Fatalf("output batches: %d packets in %d batches, want 32 in 1", s.TxPackets, s.TxBatches)
+	}
 	// A second PMD's miss for the same megaflow finds the installed one.
 	var k flow.Key
 	flow.ParseBytes(udpFrame(0x0a000002, 9, 9), &k)

@@ -31,6 +31,17 @@ type executor struct {
 	pending []uint32        // ports whose tx batch is not empty
 	toFree  []packet.Buffer // pool frames to return after the flush
 	drops   dropCounters
+	out     outputCounters
+}
+
+// outputCounters count what flushPort handed to ports: OVS's "avg. packets
+// per output batch" is packets/batches.
+type outputCounters struct {
+	packets, batches uint64
+}
+
+func (a outputCounters) add(b outputCounters) outputCounters {
+	return outputCounters{a.packets + b.packets, a.batches + b.batches}
 }
 
 // dropCounters name every reason the datapath drops a packet.
@@ -224,6 +235,8 @@ func (x *executor) flushPort(snap *snapshot, port uint32) {
 		lock.Unlock()
 	}
 	x.drops.TxFailed += uint64(tb.Len() - sent)
+	x.out.packets += uint64(sent)
+	x.out.batches++
 	tb.Clear()
 }
 

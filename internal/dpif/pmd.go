@@ -97,6 +97,7 @@ type pmdCounters struct {
 	iterations      uint64
 	busyNs, idleNs  uint64
 	drops           dropCounters
+	out             outputCounters
 }
 
 // pmdFlowStats are one megaflow's counts on one PMD since the last
@@ -116,11 +117,21 @@ type flowDelta struct {
 	used           int64
 }
 
+// published returns the counters p last published, its executor's drop
+// and output counts included.
+func (p *pmd) published() pmdCounters {
+	c := p.pub.ctr
+	c.drops = p.pub.drops
+	c.out = p.pub.out
+	return c
+}
+
 // pmdPublished is what a PMD hands to the control side at a quiescent
 // point.
 type pmdPublished struct {
 	ctr     pmdCounters
 	drops   dropCounters
+	out     outputCounters
 	deltas  []flowDelta
 	subHits []uint64
 }
@@ -241,6 +252,7 @@ func (p *pmd) quiesce() {
 func (p *pmd) serve(r uint64) {
 	p.pub.ctr = p.ctr
 	p.pub.drops = p.drops
+	p.pub.out = p.out
 	p.pub.deltas = p.pub.deltas[:0]
 	for _, id := range p.touched {
 		fs := &p.fstats[id]

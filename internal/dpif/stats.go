@@ -26,6 +26,9 @@ type PMDStats struct {
 	DropNoPort, DropPoolEmpty, DropAction, DropMeter uint64
 	DropUnsupported, DropTxFailed, DropNoActions     uint64
 	DropUpcallLost                                   uint64
+
+	// What the PMD handed to ports' Send, and in how many batches.
+	TxPackets, TxBatches uint64
 }
 
 // NonPMD is the PMD index of the non-PMD path's statistics, and of the
@@ -40,13 +43,12 @@ func (dp *Datapath) PMDStats() []PMDStats {
 	dp.syncLocked()
 	out := make([]PMDStats, 0, len(dp.pmds)+1)
 	for i, p := range dp.pmds {
-		c := p.pub.ctr
-		c.drops = p.pub.drops
-		out = append(out, makePMDStats(i, p.cpu, subCounters(c, dp.baseline[i])))
+		out = append(out, makePMDStats(i, p.cpu, subCounters(p.published(), dp.baseline[i])))
 	}
 	dp.execMu.Lock()
 	nonPMD := dp.retired
 	nonPMD.drops = addDrops(nonPMD.drops, dp.exec.drops)
+	nonPMD.out = nonPMD.out.add(dp.exec.out)
 	dp.execMu.Unlock()
 	out = append(out, makePMDStats(NonPMD, -1, nonPMD))
 	return out
@@ -58,12 +60,12 @@ func (dp *Datapath) ClearPMDStats() {
 	defer dp.pmdMu.Unlock()
 	dp.syncLocked()
 	for i, p := range dp.pmds {
-		dp.baseline[i] = p.pub.ctr
-		dp.baseline[i].drops = p.pub.drops
+		dp.baseline[i] = p.published()
 	}
 	dp.retired = pmdCounters{}
 	dp.execMu.Lock()
 	dp.exec.drops = dropCounters{}
+	dp.exec.out = outputCounters{}
 	dp.execMu.Unlock()
 }
 
@@ -86,6 +88,7 @@ func makePMDStats(idx, cpu int, c pmdCounters) PMDStats {
 		DropAction: c.drops.Action, DropMeter: c.drops.Meter,
 		DropUnsupported: c.drops.Unsupported, DropTxFailed: c.drops.TxFailed,
 		DropNoActions: c.drops.NoActions, DropUpcallLost: c.drops.UpcallLost,
+		TxPackets: c.out.packets, TxBatches: c.out.batches,
 	}
 	if c.megaflowHits > 0 {
 		s.LookupsPerHit = float64(c.subtableLookups) / float64(c.megaflowHits)
@@ -104,6 +107,7 @@ func addCounters(a, b pmdCounters) pmdCounters {
 	a.busyNs += b.busyNs
 	a.idleNs += b.idleNs
 	a.drops = addDrops(a.drops, b.drops)
+	a.out = a.out.add(b.out)
 	return a
 }
 
@@ -126,6 +130,8 @@ func subCounters(a, b pmdCounters) pmdCounters {
 	d.TxFailed -= b.drops.TxFailed
 	d.NoActions -= b.drops.NoActions
 	d.UpcallLost -= b.drops.UpcallLost
+	a.out.packets -= b.out.packets
+	a.out.batches -= b.out.batches
 	return a
 }
 

@@ -47,13 +47,12 @@ func (dp *Datapath) PMDCounters() []PMDStats {
 	dp.syncLocked()
 	out := make([]PMDStats, 0, len(dp.pmds)+1)
 	for i, p := range dp.pmds {
-		c := p.pub.ctr
-		c.drops = p.pub.drops
-		out = append(out, makePMDStats(i, p.cpu, c))
+		out = append(out, makePMDStats(i, p.cpu, p.published()))
 	}
 	dp.execMu.Lock()
 	nonPMD := dp.retired
 	nonPMD.drops = addDrops(nonPMD.drops, dp.exec.drops)
+	nonPMD.out = nonPMD.out.add(dp.exec.out)
 	dp.execMu.Unlock()
 	out = append(out, makePMDStats(NonPMD, -1, nonPMD))
 	return out

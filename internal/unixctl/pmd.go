@@ -130,7 +130,7 @@ func formatPMDStats(b *strings.Builder, p *dpif.PMDStats) {
 	fmt.Fprintf(b, "  avg. subtable lookups per megaflow hit: %.02f\n", p.LookupsPerHit)
 	fmt.Fprintf(b, "  miss with success upcall: %d\n", successUpcalls(p))
 	fmt.Fprintf(b, "  miss with failed upcall: %d\n", p.Lost)
-	fmt.Fprintf(b, "  avg. packets per output batch: %.02f\n", 0.0)
+	fmt.Fprintf(b, "  avg. packets per output batch: %.02f\n", ratio(p.TxPackets, p.TxBatches))
 	total := p.BusyNs + p.IdleNs
 	if total == 0 {
 		return
