@@ -24,7 +24,8 @@
 # Usage: bench/pvp.sh            (root; about 10 minutes with the defaults)
 # Env:   RUNS (3) WARMUP (3) WINDOW (8) MODES OUT (bench/results/pvp-<time>)
 #        PEERS (/work/shared/peers) PROFILE (1: perf profile of govs during
-#        one more gen1-64 run, if perf is installed) MAX_FOREIGN MAX_RETRY
+#        one more PROFILE_MODE (gen1-64) run, if perf is installed; RUNS=0
+#        for the profile alone) MAX_FOREIGN MAX_RETRY
 #        GOVS_SRC (HEAD: build govs from that commit; "worktree")
 #        QUIET_WAIT (300 s) QUIET_PCT (15): wait for a quiet machine first
 #
@@ -252,7 +253,8 @@ for r in $(seq "$RUNS"); do
 done
 
 # A perf profile of govs (every thread; the PMD dominates) during one
-# more gen1-64 run, when perf is installed (PROFILE=0 to skip).
+# more run of PROFILE_MODE (gen1-64), when perf is installed (PROFILE=0
+# to skip; RUNS=0 PROFILE_MODE=gen64k-64 profiles only).
 if [ "${PROFILE:-1}" = 1 ] && command -v perf >/dev/null; then
     pidf=$OUT/govs-profile/govs.pid
     (
@@ -261,7 +263,7 @@ if [ "${PROFILE:-1}" = 1 ] && command -v perf >/dev/null; then
         perf record -F 999 -g -p "$(cat "$pidf")" -o "$OUT/perf.data" -- sleep "$WINDOW" >/dev/null 2>&1
     ) &
     PERF_PID=$!
-    peers govs-profile RUNS=1 MODES=gen1-64 SWITCH=custom SWITCH_CMD="$SELF switch l4" \
+    peers govs-profile RUNS=1 MODES="${PROFILE_MODE:-gen1-64}" SWITCH=custom SWITCH_CMD="$SELF switch l4" \
         GVD_STATS="$OUT/govs-profile/pmdstats.txt"
     wait "$PERF_PID"; PERF_PID=""
     perf report -i "$OUT/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null |
@@ -343,6 +345,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if(b>0 && a!="nan") printf "%.2fx", a/b
     done
 } | tee -a "$OUT/summary.txt"
 if [ -s "$OUT/perf-top.txt" ]; then
-    { echo; echo "# perf, govs process, gen1-64 (top symbols)"; head -25 "$OUT/perf-top.txt"; } | tee -a "$OUT/summary.txt"
+    { echo; echo "# perf, govs process, ${PROFILE_MODE:-gen1-64} (top symbols)"; head -25 "$OUT/perf-top.txt"; } | tee -a "$OUT/summary.txt"
 fi
 log "results in $OUT"

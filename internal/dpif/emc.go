@@ -1,6 +1,11 @@
 package dpif
 
-import "github.com/govs/govs/internal/flow"
+import (
+	"unsafe"
+
+	"github.com/govs/govs/internal/flow"
+	"github.com/govs/govs/internal/prefetch"
+)
 
 // emc is a PMD's exact-match cache (OVS's EMC): flow keys mapped to
 // megaflow ids. Each key has two candidate entries (two slices of its
@@ -22,6 +27,10 @@ type emc struct {
 	shift   uint32 // hash bits used by the first index
 	invProb uint32 // insert 1 in invProb hits; 0: never
 	rnd     uint32 // xorshift state for probabilistic insertion
+
+	// ways holds the addresses of a batch's candidate entries, for
+	// prefetching (kept here so lookupBatch zeroes no array per call).
+	ways [2 * batchKeys]uintptr
 }
 
 type emcEntry struct {
@@ -122,11 +131,33 @@ func (ent *emcEntry) holdsSimple(h uint32, inPort, eth0, eth1, nw, proto, flags,
 func (e *emc) lookupBatch(keys *[batchKeys]flow.Key, n int, simple uint32, ft *flowTable,
 	found *[batchKeys]*megaflow, hashes *[batchKeys]uint32) (miss uint32) {
 	entries, mask, shift := e.entries, e.mask, e.shift
-	for i := 0; i < n && i < batchKeys; i++ {
+	n = min(n, batchKeys)
+	// Hash the whole batch first and start loading both candidate entries
+	// of every key: with many flows the table (MiBs) is mostly out of
+	// cache, and the misses of a batch then overlap instead of being
+	// taken one key at a time.
+	for i := range n {
 		k := &keys[i]
+		var h uint32
 		if simple&(1<<i) == 0 {
-			h := emcHash(k)
-			hashes[i] = h
+			h = emcHash(k)
+		} else {
+			w := k.Words()
+			// emcHash, by hand, knowing the other words are zero.
+			h = fold(mix(w[flow.InPortWord]^w[flow.SimpleWordNw]^emcSeedA,
+				w[flow.SimpleWordTp]^w[flow.SimpleWordEth0]^w[flow.SimpleWordEth1]^w[flow.SimpleWordProto]^emcSeedB))
+		}
+		hashes[i] = h
+		e.ways[2*i] = uintptr(unsafe.Pointer(&entries[h&mask]))
+		e.ways[2*i+1] = uintptr(unsafe.Pointer(&entries[(h>>shift)&mask]))
+	}
+	if n > 1 {
+		prefetch.Lines(e.ways[:2*n])
+	}
+	for i := range n {
+		k := &keys[i]
+		h := hashes[i]
+		if simple&(1<<i) == 0 {
 			if mf := e.lookup(k, h, ft); mf != nil {
 				found[i] = mf
 			} else {
@@ -139,9 +170,6 @@ func (e *emc) lookupBatch(keys *[batchKeys]flow.Key, n int, simple uint32, ft *f
 		eth0, eth1 := w[flow.SimpleWordEth0], w[flow.SimpleWordEth1]
 		nw, proto := w[flow.SimpleWordNw], w[flow.SimpleWordProto]
 		flags, tp := w[flow.SimpleWordFlags], w[flow.SimpleWordTp]
-		// emcHash, by hand, knowing the other words are zero.
-		h := fold(mix(inPort^nw^emcSeedA, tp^eth0^eth1^proto^emcSeedB))
-		hashes[i] = h
 		ent := &entries[h&mask]
 		if !ent.holdsSimple(h, inPort, eth0, eth1, nw, proto, flags, tp) {
 			ent = &entries[(h>>shift)&mask]
