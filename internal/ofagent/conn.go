@@ -3,6 +3,7 @@ package ofagent
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -39,6 +40,7 @@ type ofconn struct {
 	lastRx  atomic.Int64 // unix ns of the last byte received
 	probe   atomic.Int64 // controllers: inactivity probe interval (ns), <= 0 none
 	dropped atomic.Uint64
+	reason  atomic.Pointer[error] // why the switch hung up, when it did
 
 	mu             sync.Mutex
 	version        uint8
@@ -77,7 +79,16 @@ func newOfconn(a *Agent, nc net.Conn, target string, controller bool) *ofconn {
 }
 
 func (c *ofconn) close() {
+	c.closeWith(nil)
+}
+
+// closeWith closes the connection for reason (nil: no error to report),
+// which serve then returns (Controller.status last_error).
+func (c *ofconn) closeWith(reason error) {
 	c.once.Do(func() {
+		if reason != nil {
+			c.reason.Store(&reason)
+		}
 		close(c.done)
 		c.nc.Close()
 	})
@@ -129,6 +140,9 @@ func (c *ofconn) serve() error {
 				c.flush()
 			}
 			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+				if why := c.reason.Load(); why != nil {
+					return *why
+				}
 				return nil
 			}
 			return err
@@ -201,7 +215,7 @@ func (c *ofconn) prober() {
 			probed = false
 		case idle >= 2*interval:
 			c.a.log.Info("openflow connection timed out", "target", c.target, "idle", idle)
-			c.close()
+			c.closeWith(fmt.Errorf("no response to inactivity probe after %v, disconnecting", idle.Round(time.Second)))
 			return
 		case !probed && c.ready.Load():
 			probed = true

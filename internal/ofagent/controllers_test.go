@@ -309,3 +309,47 @@ func TestBackoffCappedByMaxBackoff(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 }
+
+// TestProbeTimeoutLastError: an active controller that stops answering is
+// hung up on, and Controller.status last_error says why (not "use of
+// closed network connection").
+func TestProbeTimeoutLastError(t *testing.T) {
+	ts := newTestSwitch(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	target := "tcp:" + l.Addr().String()
+	if err := ts.a.SetControllers([]Controller{{Target: target, ProbeInterval: 50 * time.Millisecond}}); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	p := controllerHello(t, nc)
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for { // read the probes, answer none, until the switch hangs up
+		if _, err := p.r.ReadMessage(); err != nil {
+			break
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var last string
+		for _, st := range ts.a.ControllerStatus() {
+			if st.Target == target {
+				last = st.Status["last_error"]
+			}
+		}
+		if strings.Contains(last, "inactivity probe") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("last_error %q, want the inactivity probe named", last)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
