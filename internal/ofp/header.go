@@ -74,3 +74,31 @@ type Message interface {
 	// XID is the header's transaction id.
 	XID() uint32
 }
+
+// Decoder is a message that decodes itself from its whole wire form.
+type Decoder interface {
+	Message
+	Decode(msg []byte) error
+}
+
+// DecodeMessage decodes one whole message of the given version: newMessage
+// makes the empty message for a type (nil: not a type of that version).
+// HELLO is accepted with any version, as version negotiation needs. The
+// result aliases msg; errors are *Error values for ErrorReply.
+func DecodeMessage(msg []byte, version uint8, newMessage func(typ uint8) Decoder) (Message, error) {
+	h, err := ParseHeader(msg)
+	if err != nil {
+		return nil, err
+	}
+	if h.Version != version && h.Type != TypeHello {
+		return nil, ErrBadVersion
+	}
+	m := newMessage(h.Type)
+	if m == nil {
+		return nil, ErrBadType
+	}
+	if err := m.Decode(msg); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

@@ -113,33 +113,9 @@ func DecodeActions(b []byte) ([]ofp.Action, error) { return decodeActions(b) }
 // AppendActions appends an action list.
 func AppendActions(b []byte, acts []ofp.Action) []byte { return appendActions(b, acts) }
 
-func appendActions(b []byte, acts []ofp.Action) []byte {
-	for _, a := range acts {
-		b = a.AppendAction(b)
-	}
-	return b
-}
+func appendActions(b []byte, acts []ofp.Action) []byte { return ofp.AppendActions(b, acts) }
 
-func decodeActions(b []byte) ([]ofp.Action, error) {
-	var out []ofp.Action
-	for len(b) > 0 {
-		if len(b) < 8 {
-			return nil, ofp.ErrBadActionLen
-		}
-		typ := binary.BigEndian.Uint16(b)
-		n := int(binary.BigEndian.Uint16(b[2:]))
-		if n < 8 || n%8 != 0 || n > len(b) {
-			return nil, ofp.ErrBadActionLen
-		}
-		a, err := decodeAction(typ, b[:n:n])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-		b = b[n:]
-	}
-	return out, nil
-}
+func decodeActions(b []byte) ([]ofp.Action, error) { return ofp.DecodeActions(b, decodeAction) }
 
 func decodeAction(typ uint16, b []byte) (ofp.Action, error) {
 	want := 8

@@ -5,29 +5,10 @@ import "github.com/govs/govs/internal/ofp"
 // Decode decodes one whole OpenFlow 1.0 message. The result aliases msg.
 // Errors are *ofp.Error values the agent answers with ofp.ErrorReply.
 func Decode(msg []byte) (ofp.Message, error) {
-	h, err := ofp.ParseHeader(msg)
-	if err != nil {
-		return nil, err
-	}
-	if h.Version != ofp.Version10 && h.Type != TypeHello {
-		return nil, ofp.ErrBadVersion
-	}
-	m := newMessage(h.Type)
-	if m == nil {
-		return nil, ofp.ErrBadType
-	}
-	if err := m.Decode(msg); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return ofp.DecodeMessage(msg, ofp.Version10, newMessage)
 }
 
-type decoder interface {
-	ofp.Message
-	Decode(msg []byte) error
-}
-
-func newMessage(t uint8) decoder {
+func newMessage(t uint8) ofp.Decoder {
 	switch t {
 	case TypeHello:
 		return new(Hello)
