@@ -59,6 +59,10 @@ type Device struct {
 
 	faultIdx atomic.Int32 // index in faultErrors of the first datapath fault
 	faultCh  chan struct{}
+	// memBroken: the guest memory faulted (fault.go); until the next
+	// front-end, nothing touches it.
+	memBroken          atomic.Bool
+	faultGPA, faultUVA atomic.Uint64 // where, for the error
 
 	// OnChange, if set before the first Serve, is called (from the
 	// control goroutine, without locks held) when the link goes up or down.
@@ -190,6 +194,7 @@ func (d *Device) Serve(c *net.UnixConn) error {
 	}
 	d.conn = c
 	d.faultIdx.Store(0)
+	d.memBroken.Store(false)
 	select {
 	case <-d.faultCh:
 	default:
@@ -207,7 +212,7 @@ func (d *Device) Serve(c *net.UnixConn) error {
 	err := d.serve(c)
 	close(done)
 	if i := d.faultIdx.Load(); i > 0 {
-		err = faultErrors[i]
+		err = d.faultError(i)
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) && d.isClosed() {
 		err = nil
@@ -280,7 +285,8 @@ func (d *Device) isClosed() bool {
 // faultErrors are the errors the datapath may report; fault stores an
 // index so that reporting allocates nothing.
 var faultErrors = []error{nil, ErrBadHead, ErrBadNext, ErrChainTooLong, ErrBadDescAddr,
-	ErrBadIndirect, ErrNestedIndirect, ErrAvailRunaway, ErrDirection, errIndirectRefused}
+	ErrBadIndirect, ErrNestedIndirect, ErrAvailRunaway, ErrDirection, errIndirectRefused,
+	ErrGuestMemoryFault}
 
 // fault is called by a PMD that found the guest's rings broken: the first
 // fault ends the connection (Serve resets the device).

@@ -101,6 +101,7 @@ func (d *Device) setMemTable(m *message) error {
 	if err != nil {
 		return err
 	}
+	t.register(d)
 	return d.reconfigureLocked(func() {
 		d.retireMemLocked()
 		d.mem = t

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/govs/govs/internal/vhost/memfault"
 	"golang.org/x/sys/unix"
 )
 
@@ -99,6 +100,7 @@ func mapRegion(r MemRegion, fd int) ([]byte, error) {
 
 func (t *memTable) unmap() {
 	for i := range t.n {
+		memfault.Unregister(t.regions[i].mem)
 		unix.Munmap(t.regions[i].mapping)
 		t.regions[i] = region{}
 	}

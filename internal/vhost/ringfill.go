@@ -30,7 +30,10 @@ func (d *Device) RingFill() []RingFill {
 		}
 		// A guest may write any avail.idx; more than the ring holds is
 		// reported as full.
-		fill := min(int(r.availIdx()-r.readUsedIdx()), int(r.num))
+		var fill int
+		if !d.touchGuest(func() { fill = min(int(r.availIdx()-r.readUsedIdx()), int(r.num)) }) {
+			continue
+		}
 		out = append(out, RingFill{Queue: i / 2, Dir: dir, Size: int(r.num), Fill: fill})
 	}
 	return out

@@ -28,7 +28,10 @@ func (d *Device) stopRingLocked(i int) {
 	}
 	g.stop()
 	if i%2 == 1 {
-		d.rxq[i/2].returnHeld()
+		q := d.rxq[i/2]
+		if !d.touchGuest(q.returnHeld) {
+			q.nheld = 0
+		}
 	}
 }
 
@@ -72,13 +75,17 @@ func (d *Device) updateRingLocked(i int) error {
 	}
 	// Resume where the guest saw us stop: whatever we took and did not
 	// return (a back-end that died mid-batch) is taken again.
-	r.usedIdx = r.readUsedIdx()
-	r.lastAvail = r.usedIdx
 	var flags uint32
 	if !r.eventIdx {
 		flags = usedFNoNotify // we poll: the guest need not kick
 	}
-	word(r.used, 0).Store(uint32(r.usedIdx)<<16 | flags)
+	if !d.touchGuest(func() {
+		r.usedIdx = r.readUsedIdx()
+		r.lastAvail = r.usedIdx
+		word(r.used, 0).Store(uint32(r.usedIdx)<<16 | flags)
+	}) {
+		return ErrGuestMemoryFault
+	}
 	g.start()
 	return nil
 }

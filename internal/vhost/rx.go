@@ -2,6 +2,7 @@ package vhost
 
 import (
 	"encoding/binary"
+	"runtime/debug"
 	"sync/atomic"
 
 	"github.com/govs/govs/internal/packet"
@@ -47,6 +48,33 @@ func (q *RxQueue) Recv(b *packet.Batch) (int, error) {
 	if !q.gate.enter() {
 		return 0, nil
 	}
+	cnt, drops, nbytes, err := q.takeBatch(b)
+	q.gate.leave()
+	if err != nil {
+		q.dev.fault(err)
+	}
+	b.SetCount(cnt)
+	if cnt > 0 {
+		q.packets.Add(uint64(cnt))
+		q.bytes.Add(uint64(nbytes))
+	}
+	if drops > 0 {
+		q.dropped.Add(uint64(drops))
+	}
+	return cnt, nil
+}
+
+// takeBatch is Recv inside the gate: it returns the chains of the last
+// Recv and takes the next batch into b's slots. A guest memory fault
+// (fault.go) ends it with no packets: they may point into broken memory.
+func (q *RxQueue) takeBatch(b *packet.Batch) (cnt, drops, nbytes int, err error) {
+	defer func(pof bool) {
+		debug.SetPanicOnFault(pof)
+		if p := recover(); p != nil {
+			err = q.dev.recovered(p)
+			cnt, drops, nbytes = 0, 0, 0
+		}
+	}(debug.SetPanicOnFault(true))
 	r := &q.ring
 	if q.nheld > 0 {
 		for k := range q.nheld {
@@ -57,14 +85,10 @@ func (q *RxQueue) Recv(b *packet.Batch) (int, error) {
 	}
 	pending := r.availIdx() - r.lastAvail
 	if pending > r.num {
-		q.gate.leave()
-		q.dev.fault(ErrAvailRunaway)
-		return 0, nil
+		return 0, 0, 0, ErrAvailRunaway
 	}
 	n := min(pending, packet.BatchSize)
 	r.prefetchHeads(n)
-	cnt, drops, nbytes := 0, 0, 0
-	var err error
 	for i := range n {
 		head := r.availEntry(r.lastAvail + i)
 		buf := b.Slot(cnt)
@@ -82,19 +106,7 @@ func (q *RxQueue) Recv(b *packet.Batch) (int, error) {
 		}
 	}
 	r.lastAvail += q.nheld
-	q.gate.leave()
-	if err != nil {
-		q.dev.fault(err)
-	}
-	b.SetCount(cnt)
-	if cnt > 0 {
-		q.packets.Add(uint64(cnt))
-		q.bytes.Add(uint64(nbytes))
-	}
-	if drops > 0 {
-		q.dropped.Add(uint64(drops))
-	}
-	return cnt, nil
+	return cnt, drops, nbytes, err
 }
 
 // take turns the chain at head into buf. It reports false for a packet

@@ -2,6 +2,7 @@ package vhost
 
 import (
 	"encoding/binary"
+	"runtime/debug"
 	"sync/atomic"
 
 	"github.com/govs/govs/internal/packet"
@@ -38,25 +39,60 @@ func (t *txRing) send(b *packet.Batch) int {
 		t.dropped.Add(uint64(b.Len()))
 		return 0
 	}
+	sent, nbytes, errs, used, err := t.fill(b)
+	if err == errForeignFault && used > 0 {
+		// The packets before the one that faulted are in this guest's
+		// buffers: hand them over.
+		if !t.dev.touchGuest(func() { t.ring.publishUsed(used) }) {
+			sent, nbytes = 0, 0
+		}
+	}
+	t.gate.leave()
+	if err != nil && err != errForeignFault {
+		t.dev.fault(err)
+	}
+	t.packets.Add(uint64(sent))
+	t.bytes.Add(uint64(nbytes))
+	if d := b.Len() - sent; d > 0 {
+		t.dropped.Add(uint64(d))
+	}
+	if errs > 0 {
+		t.errors.Add(uint64(errs))
+	}
+	return sent
+}
+
+// fill is send inside the gate: it copies b's packets into the guest's
+// buffers and publishes them. A guest memory fault (fault.go) ends it: in
+// this guest's memory (ErrGuestMemoryFault) with nothing sent, in the
+// memory of the guest a packet came from (errForeignFault) with the
+// packets before that one sent but not published (used entries).
+func (t *txRing) fill(b *packet.Batch) (sent, nbytes, errs int, used uint16, err error) {
 	r := &t.ring
+	start := r.lastAvail // of the packet being copied
+	defer func(pof bool) {
+		debug.SetPanicOnFault(pof)
+		if p := recover(); p != nil {
+			if err = t.dev.recovered(p); err == ErrGuestMemoryFault {
+				sent, nbytes = 0, 0
+			}
+			r.lastAvail = start
+		}
+	}(debug.SetPanicOnFault(true))
 	avail := r.availIdx()
 	if avail-r.lastAvail > r.num {
-		t.gate.leave()
-		t.dropped.Add(uint64(b.Len()))
-		t.dev.fault(ErrAvailRunaway)
-		return 0
+		return 0, 0, 0, 0, ErrAvailRunaway
 	}
 	if k := min(avail-r.lastAvail, uint16(b.Len())); k > 1 {
 		r.prefetchHeads(k)
 		r.prefetchBuffers(k)
 	}
-	var used uint16 // used entries written for this batch
-	sent, nbytes, errs := 0, 0, 0
 	for _, p := range b.Pkts {
 		data := p.Data()
 		if p.TruncLen != 0 && int(p.TruncLen) < len(data) {
 			data = data[:p.TruncLen]
 		}
+		start = r.lastAvail
 		k, ok := t.put(data, avail, used)
 		if !ok {
 			if k < 0 {
@@ -72,16 +108,7 @@ func (t *txRing) send(b *packet.Batch) int {
 	if used > 0 {
 		r.publishUsed(used)
 	}
-	t.gate.leave()
-	t.packets.Add(uint64(sent))
-	t.bytes.Add(uint64(nbytes))
-	if d := b.Len() - sent; d > 0 {
-		t.dropped.Add(uint64(d))
-	}
-	if errs > 0 {
-		t.errors.Add(uint64(errs))
-	}
-	return sent
+	return sent, nbytes, errs, 0, nil
 }
 
 // put copies one packet into the guest's buffers, after the used entries

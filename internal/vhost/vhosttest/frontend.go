@@ -95,6 +95,13 @@ func (f *Frontend) Close() {
 	unix.Close(f.memFD)
 }
 
+// Truncate shrinks the guest memory's file to size bytes, as a hostile or
+// broken front-end could after SET_MEM_TABLE: the back-end's mapping
+// past size then faults (SIGBUS), and so does Mem's.
+func (f *Frontend) Truncate(size int) error {
+	return unix.Ftruncate(f.memFD, int64(size))
+}
+
 // Alloc returns the offset of n zeroed bytes of guest memory aligned to align.
 func (f *Frontend) Alloc(n, align int) int {
 	off := (f.next + align - 1) &^ (align - 1)
