@@ -2,6 +2,7 @@ package dpif
 
 import (
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -94,6 +95,7 @@ type pmdCounters struct {
 	subtableLookups uint64 // subtables searched for megaflow hits
 	upcalls         uint64
 	lost            uint64
+	guestFaults     uint64 // batches dropped for a guest memory fault (fault.go)
 	iterations      uint64
 	busyNs, idleNs  uint64
 	drops           dropCounters
@@ -161,6 +163,8 @@ func newPMD(dp *Datapath, index, cpu int) (*pmd, error) {
 // run is the PMD goroutine.
 func (p *pmd) run(ready chan<- error) {
 	defer close(p.done)
+	// A fault in guest memory panics, to be contained (fault.go).
+	debug.SetPanicOnFault(true)
 	if p.cpu >= 0 {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
@@ -220,13 +224,12 @@ func (p *pmd) iterate(now int64) int {
 		}
 		total += n
 		snap := p.dp.snap.Load()
-		p.processBatch(snap, e.port, b)
-		// Send what the batch produced now, not after the other queues'
+		// Process and send what the batch produced now, not after the other queues'
 		// polls, as OVS does with its default tx-flush-interval=0: in a
 		// loop like PVP's, every queue polled before the flush is latency
 		// added to each packet's round trip. The rx buffers the tx batches
 		// point into stay valid until this queue's next Recv.
-		p.flush(snap)
+		p.processGuarded(snap, e.port, b)
 	}
 	return total
 }
