@@ -3,9 +3,7 @@ package ofproto
 import (
 	"testing"
 
-	"github.com/govs/govs/internal/dpif"
 	"github.com/govs/govs/internal/flow"
-	"github.com/govs/govs/internal/packet"
 )
 
 // TestXlatePopMPLSSetNwTTLIPv6 is Ryu's 23_SET_NW_TTL_IPv6 mpls case: table
@@ -24,15 +22,7 @@ func TestXlatePopMPLSSetNwTTLIPv6(t *testing.T) {
 		0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 		0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20,
 		0x2b, 0x67, 0x08, 0xae, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0}
-	var buf packet.Buffer
-	buf.Reset(frame, 0, len(frame))
-	u := &dpif.Upcall{Packet: &buf}
-	flow.Parse(&buf, &u.Key)
-	u.Key.InPort = 11
-	if err := o.Upcall(u); err != nil {
-		t.Fatal(err)
-	}
-	outs := execODP(u.Key, u.Actions)
+	u, outs := upcallFrame(t, o, frame)
 	if len(outs) != 1 || outs[0].port != 12 {
 		t.Fatalf("actions %+v: outputs %+v, want one to port 12", u.Actions, outs)
 	}

@@ -317,6 +317,21 @@ func TestXlatePushFillsNewHeader(t *testing.T) {
 	}
 }
 
+// upcallFrame runs an upcall of frame arriving on datapath port 11 and
+// executes its actions on the frame's key.
+func upcallFrame(t *testing.T, o *Ofproto, frame []byte) (*dpif.Upcall, []outRec) {
+	t.Helper()
+	var buf packet.Buffer
+	buf.Reset(frame, 0, len(frame))
+	u := &dpif.Upcall{Packet: &buf}
+	flow.Parse(&buf, &u.Key)
+	u.Key.InPort = 11
+	if err := o.Upcall(u); err != nil {
+		t.Fatal(err)
+	}
+	return u, execODP(u.Key, u.Actions)
+}
+
 // TestXlatePopMPLSReparsesPacket: after pop_mpls of the bottom label,
 // a later table matches and rewrites the IP and TCP headers under it,
 // read from the upcall's packet (OVS recirculates); the megaflow is not
@@ -333,15 +348,7 @@ func TestXlatePopMPLSReparsesPacket(t *testing.T) {
 	frame := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x88, 0x47, 0, 0, 0x51, 9,
 		0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
 		0x04, 0xd2, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0}
-	var buf packet.Buffer
-	buf.Reset(frame, 0, len(frame))
-	u := &dpif.Upcall{Packet: &buf}
-	flow.Parse(&buf, &u.Key)
-	u.Key.InPort = 11
-	if err := o.Upcall(u); err != nil {
-		t.Fatal(err)
-	}
-	outs := execODP(u.Key, u.Actions)
+	u, outs := upcallFrame(t, o, frame)
 	if len(outs) != 1 || outs[0].port != 12 {
 		t.Fatalf("actions %+v: outputs %+v, want one to port 12", u.Actions, outs)
 	}
