@@ -3,6 +3,7 @@ package ofproto
 import (
 	"testing"
 
+	"github.com/govs/govs/internal/dpif"
 	"github.com/govs/govs/internal/flow"
 )
 
@@ -28,5 +29,35 @@ func TestXlatePopMPLSSetNwTTLIPv6(t *testing.T) {
 	}
 	if k := outs[0].key; k.EthType != flow.EthTypeIPv6 || k.NwTTL != 32 {
 		t.Errorf("output %+v, want IPv6 hop limit 32", k)
+	}
+}
+
+// TestRevalidatePopMPLSDeletesMegaflow is the same Ryu case after an
+// earlier test left a megaflow for the labelled packets: revalidation
+// (which has no packet) used to turn it into "pop_mpls" and nothing more,
+// so the switch sent nothing until it expired. A translation that needs
+// the headers under the stack must take the megaflow away instead.
+func TestRevalidatePopMPLSDeletesMegaflow(t *testing.T) {
+	o, b, _ := newTestSwitch(t, 2)
+	mpls := matchOf(flow.FieldEthType, int(flow.EthTypeMPLS))
+	addFlow(t, b, 0, 10, mpls, apply(outAct(2)))
+	k := flow.Key{InPort: 11, EthType: flow.EthTypeMPLS}
+	k.MPLS[0] = 100<<12 | 1<<8 | 64
+	u := upcall(t, o, k)
+	if u.NoInstall {
+		t.Fatal("plain output of a labelled packet not installed")
+	}
+
+	in := apply(Action{Type: ActPopMPLS, Ethertype: flow.EthTypeIPv6})
+	in.GotoTable = 1
+	addFlow(t, b, 0, 10, mpls, in)
+	addFlow(t, b, 1, 10, matchOf(flow.FieldEthType, int(flow.EthTypeIPv6)),
+		apply(Action{Type: ActSetNwTTL, TTL: 32}, outAct(2)))
+	r := &dpif.Revalidation{Key: u.Key, Mask: u.Mask, Actions: u.Actions, Ref: u.Ref}
+	if err := o.Revalidate(r); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Delete {
+		t.Errorf("megaflow kept with actions %+v, want it deleted", r.Actions)
 	}
 }

@@ -22,7 +22,15 @@ import (
 // packet ethertype ethType: it reads the headers under the stack from the
 // packet, if translation has it.
 func (c *xlateCtx) exposeInner(ethType uint16) {
-	if !c.l3Hidden || c.pkt == nil {
+	if !c.l3Hidden {
+		return
+	}
+	// What follows may depend on headers the key does not hold: with the
+	// packet translation reads them, without it (revalidation) it stops
+	// short. Either way no megaflow stands for this translation, and a
+	// revalidated one is deleted rather than cut down to the pop.
+	c.noInstall = true
+	if c.pkt == nil {
 		return
 	}
 	var k flow.Key
@@ -40,7 +48,6 @@ func (c *xlateCtx) exposeInner(ethType uint16) {
 	copyL3(&c.key, &k)
 	copyL3(&c.base, &k)
 	c.l3Hidden = false
-	c.noInstall = true
 	c.note("pop_mpls: headers under the stack read from the packet; no megaflow installed")
 }
 
