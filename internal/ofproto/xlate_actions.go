@@ -307,33 +307,6 @@ func (c *xlateCtx) decMPLSTTL() {
 	c.key.MPLS[0]--
 }
 
-// copyTTLOut copies the TTL inwards-to-outwards: from the next-to-outermost
-// header to the outermost label.
-func (c *xlateCtx) copyTTLOut() {
-	c.mplsExact()
-	k := &c.key
-	switch n := mplsCount(k); {
-	case n >= 2:
-		k.MPLS[0] = k.MPLS[0]&^mplsTTLMask | k.MPLS[1]&mplsTTLMask
-	case n == 1 && !c.l3Hidden && isIP(c.mplsInner):
-		c.wc.NwTTL = 0xff
-		k.MPLS[0] = k.MPLS[0]&^mplsTTLMask | uint32(k.NwTTL)
-	}
-}
-
-// copyTTLIn copies the outermost label's TTL to the next header.
-func (c *xlateCtx) copyTTLIn() {
-	c.mplsExact()
-	k := &c.key
-	switch n := mplsCount(k); {
-	case n >= 2:
-		k.MPLS[1] = k.MPLS[1]&^mplsTTLMask | k.MPLS[0]&mplsTTLMask
-	case n == 1 && !c.l3Hidden && isIP(c.mplsInner):
-		k.NwTTL = uint8(k.MPLS[0])
-		c.markWritten(&flow.Mask{NwTTL: 0xff})
-	}
-}
-
 // needsL3 reports whether a field with prerequisite p lives in the headers
 // an MPLS stack hides.
 func needsL3(p flow.Prereq) bool {
