@@ -88,6 +88,9 @@ func TestGuestMemoryFaultInBatch(t *testing.T) {
 			if err := dp.Start(); err != nil {
 				t.Fatal(err)
 			}
+			// The PMDs stop before the memory is unregistered and unmapped
+			// (deferred calls run last-in first).
+			defer dp.Stop()
 			if err := unix.Ftruncate(fd, page); err != nil {
 				t.Fatal(err)
 			}

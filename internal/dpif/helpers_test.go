@@ -120,6 +120,9 @@ func newTestDP(t testing.TB, cfg Config, up Upcaller, nports int, opts map[strin
 			t.Fatal(err)
 		}
 	}
+	// Cleanups run last-in first: stop the PMDs before the ports close
+	// (a port unmaps its frames, which a running PMD may be reading).
+	t.Cleanup(dp.Stop)
 	return dp, ports
 }
 

@@ -67,6 +67,9 @@ func TestSyscallQueueSkippedWhileIdle(t *testing.T) {
 	if err := dp.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Stop the PMDs before tap9 is closed (cleanups run last-in first):
+	// its frames are unmapped on close, and the PMD may be reading them.
+	t.Cleanup(dp.Stop)
 	iterations := func() uint64 {
 		var n uint64
 		for _, s := range dp.PMDStats() {
