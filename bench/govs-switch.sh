@@ -20,7 +20,8 @@
 # Env: GOVS_BIN (required), PORT0, PORT1, PEERS_ROOT (from the harness),
 #      NS_SINK (sink netns, for the NORMAL fallback), SINK_DST_MAC,
 #      GOVS_RULES=openflow|normal (default: openflow, falling back to normal),
-#      GOVS_PMD_MASK (0x2)
+#      GOVS_PMD_MASK (0x2), GOVS_TASKSET (0: the CPUs of govs' other
+#      threads, as OVS_TASKSET=0 for OVS)
 set -u
 : "${GOVS_BIN:?GOVS_BIN not set}" "${PORT0:?}" "${PORT1:?}" "${PEERS_ROOT:?}"
 NS_SINK=${NS_SINK:-peers-sink}
@@ -38,7 +39,12 @@ VSCTL="ovs-vsctl --db=unix:$OVS_RUNDIR/db.sock --timeout=20"
 # kernel's autogroup scheduling treats both switches alike under load. (The
 # background child is no group leader: setsid execs govs in place, and $!
 # is govs itself.)
-setsid "$GOVS_BIN" run &
+# The harness starts this script pinned to the switch CPU; OVS it starts
+# with its process on CPU 0 (OVS_TASKSET=0) and only the PMD on CPU 1
+# (pmd-cpu-mask=0x2). govs gets the same: its process (Go runtime,
+# OpenFlow agent, revalidator, its ovsdb-server) on GOVS_TASKSET, the PMD
+# on GOVS_PMD_MASK.
+taskset -c "${GOVS_TASKSET:-0}" setsid "$GOVS_BIN" run &
 GP=$!
 LP=""
 SP=""
