@@ -184,11 +184,26 @@ func TestOVSDBRestartKeepsOFPorts(t *testing.T) {
 			t.Errorf("%s ofport after restart = %s, want %s", p, got, want)
 		}
 	}
-	calls := strings.Join(switchCalls(g.Output()), "\n")
-	for _, want := range []string{"AddInterface br0 p2 p2 type=tap ofport=2", "AddInterface br0 p3 p3 type=tap ofport=3"} {
-		if !strings.Contains(calls, want) {
-			t.Errorf("after restart the switch did not get %q; calls:\n%s", want, calls)
+	// The ofports above come from the database, which kept them; the
+	// switch gets its calls once govs has read it, which may be later.
+	wants := []string{"AddInterface br0 p2 p2 type=tap ofport=2", "AddInterface br0 p3 p3 type=tap ofport=3"}
+	var calls string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		calls = strings.Join(switchCalls(g.Output()), "\n")
+		missing := ""
+		for _, want := range wants {
+			if !strings.Contains(calls, want) {
+				missing = want
+			}
 		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after restart the switch did not get %q; calls:\n%s", missing, calls)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
