@@ -2,9 +2,7 @@ package dpif
 
 import (
 	"encoding/binary"
-	"runtime"
 	"testing"
-	"time"
 
 	"github.com/govs/govs/internal/flow"
 	"github.com/govs/govs/internal/odp"
@@ -30,26 +28,16 @@ func BenchmarkEMCThrash(b *testing.B) {
 	}
 	r.dp.publish()
 	next := uint32(0)
-	rewrite := func() {
+	r.prepare = func() {
 		for _, p := range r.batch.Pkts {
 			binary.BigEndian.PutUint32(p.Data()[14+16:], 0x0a000000+next%flows)
 			next++
 		}
 	}
 	for range flows / packet.BatchSize {
-		rewrite()
 		r.iteration()
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	b.ReportAllocs()
-	b.ResetTimer()
-	start, cpu := time.Now(), threadCPUTime()
-	for n := 0; n < b.N; n += packet.BatchSize {
-		rewrite()
-		r.iteration()
-	}
-	reportPerPacket(b, time.Since(start), threadCPUTime()-cpu)
+	r.run(b)
 	b.StopTimer()
 	if s := r.dp.PMDStats()[0]; s.Upcalls != 0 || s.EMCHits > s.MegaflowHits {
 		b.Fatalf("upcalls %d, EMC hits %d, megaflow hits %d: not the many-flow case", s.Upcalls, s.EMCHits, s.MegaflowHits)

@@ -28,6 +28,9 @@ type benchRig struct {
 	dp    *Datapath
 	p     *pmd
 	batch *packet.Batch
+	// prepare, if set, runs before each iteration (e.g. to rewrite the
+	// batch's frames); it is timed with the iteration.
+	prepare func()
 }
 
 // newBenchRig makes a datapath with one PMD and 24 dummy ports that keep
@@ -46,6 +49,9 @@ func newBenchRig(b *testing.B, cfg Config, up Upcaller, frames [][]byte) *benchR
 }
 
 func (r *benchRig) iteration() {
+	if r.prepare != nil {
+		r.prepare()
+	}
 	snap := r.dp.snap.Load()
 	r.p.processBatch(snap, 1, r.batch)
 	r.p.flush(snap)

@@ -322,12 +322,7 @@ func TestConnectivityHook(t *testing.T) {
 
 func TestActiveControllerReconnects(t *testing.T) {
 	ts := newTestSwitch(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	target := "tcp:" + l.Addr().String()
+	l, target := controllerListener(t)
 	if err := ts.a.SetControllers([]Controller{{Target: target}, {Target: "foo:1.2.3.4:6653"}}); err == nil {
 		t.Fatal("unknown method accepted")
 	}

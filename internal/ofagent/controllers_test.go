@@ -272,11 +272,7 @@ func TestBackoffCappedByMaxBackoff(t *testing.T) {
 		}
 		return fired
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := "tcp:" + l.Addr().String()
+	l, target := controllerListener(t)
 	l.Close() // connections are refused from now on
 	next := func() time.Duration {
 		t.Helper()
@@ -315,12 +311,7 @@ func TestBackoffCappedByMaxBackoff(t *testing.T) {
 // closed network connection").
 func TestProbeTimeoutLastError(t *testing.T) {
 	ts := newTestSwitch(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	target := "tcp:" + l.Addr().String()
+	l, target := controllerListener(t)
 	if err := ts.a.SetControllers([]Controller{{Target: target, ProbeInterval: 50 * time.Millisecond}}); err != nil {
 		t.Fatal(err)
 	}
@@ -352,4 +343,16 @@ func TestProbeTimeoutLastError(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// controllerListener listens for an active controller connection on a
+// loopback port (closed when the test ends) and returns its "tcp:" target.
+func controllerListener(t *testing.T) (net.Listener, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, "tcp:" + l.Addr().String()
 }
