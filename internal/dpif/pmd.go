@@ -32,8 +32,8 @@ type pmd struct {
 	emc   *emc
 	polls atomic.Pointer[[]pollEntry]
 	// rx has one batch per position in the poll list: a batch's packets
-	// stay untouched until the tx flush at the end of the iteration, so
-	// outputs may queue them by pointer (executeGroups).
+	// stay untouched until the tx flush that follows its processing
+	// (iterate), so outputs may queue them by pointer (executeGroups).
 	rx []*packet.Batch
 	// backoff has, per position in the poll list, how many iterations a
 	// syscall-polled queue is skipped (see pollEntry.syscall).
