@@ -178,7 +178,7 @@ func TestEMCInsertProbability(t *testing.T) {
 		k := flow.Key{NwDst: uint32(i)}
 		h := emcHash(&k)
 		e.maybeInsert(&k, h, mf)
-		if e.entries[h&e.mask].holds(&k, h, false) || e.entries[(h>>e.shift)&e.mask].holds(&k, h, false) {
+		if simple := isSimple(&k); e.holds(h&e.mask, &k, simple) || e.holds((h>>e.shift)&e.mask, &k, simple) {
 			inserted++
 		}
 	}

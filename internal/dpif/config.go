@@ -47,6 +47,7 @@ const (
 	defaultMaxIdle            = 10 * time.Second
 	defaultRevalidateInterval = 500 * time.Millisecond
 	defaultFlowLimit          = 200000
+	maxFlowLimit              = emcNotSimple
 	defaultPoolFrames         = 1024
 )
 
@@ -69,6 +70,9 @@ func (c Config) withDefaults() Config {
 	if c.FlowLimit <= 0 {
 		c.FlowLimit = defaultFlowLimit
 	}
+	// Megaflow ids are below FlowLimit (slots are reused), and the EMC
+	// keeps a flag in an id's top bit.
+	c.FlowLimit = min(c.FlowLimit, maxFlowLimit)
 	if c.PoolFrames <= 0 {
 		c.PoolFrames = defaultPoolFrames
 	}

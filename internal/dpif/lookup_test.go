@@ -6,8 +6,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/govs/govs/internal/flow"
+	"github.com/govs/govs/internal/odp"
 	"github.com/govs/govs/internal/packet"
 )
 
@@ -102,12 +104,11 @@ func TestEMCSimpleKeyNeverMatchesOtherEntry(t *testing.T) {
 	mf := &megaflow{id: 0, gen: 1}
 	const h = 7
 	e.insert(k1, h, mf)
-	ent := &e.entries[0]
-	if !ent.holds(k1, h, false) || ent.holds(k2, h, true) || ent.holds(k2, h, false) {
+	if !e.holds(0, k1, false) || e.holds(0, k2, true) || e.holds(0, k2, false) {
 		t.Fatal("entry of the tagged key answers the untagged one")
 	}
 	w := k2.Words()
-	if ent.holdsSimple(h, w[flow.InPortWord], w[flow.SimpleWordEth0], w[flow.SimpleWordEth1], w[flow.SimpleWordNw],
+	if e.entries[0].holdsSimple(w[flow.InPortWord], w[flow.SimpleWordEth0], w[flow.SimpleWordEth1], w[flow.SimpleWordNw],
 		w[flow.SimpleWordProto], w[flow.SimpleWordFlags], w[flow.SimpleWordTp]) {
 		t.Fatal("holdsSimple answers for an entry of a key that is not simple")
 	}
@@ -418,5 +419,85 @@ func TestClassifierConcurrentInstall(t *testing.T) {
 	wg.Wait()
 	if hits.Load() == 0 {
 		t.Error("no lookup hit")
+	}
+}
+
+// TestEMCEntriesAligned checks that every entry is one whole cache line,
+// the line lookupBatch prefetches.
+func TestEMCEntriesAligned(t *testing.T) {
+	for _, n := range []int{1, 16, 8192} {
+		e := newEMC(n, 1)
+		if a := uintptr(unsafe.Pointer(&e.entries[0])); a%cacheLine != 0 {
+			t.Errorf("%d entries: first entry at %#x", n, a)
+		}
+		if len(e.entries) != n || len(e.rest) != n {
+			t.Errorf("%d entries: got %d, rest %d", n, len(e.entries), len(e.rest))
+		}
+	}
+}
+
+// TestSkipEMCForListedSubtable checks when the PMD leaves the EMC out: for
+// an in_port whose classifier is one listed subtable (its packets then
+// count as megaflow hits and are not inserted), not once the subtable
+// hashes or a second one appears.
+func TestSkipEMCForListedSubtable(t *testing.T) {
+	frames := benchFrames(packet.BatchSize, func(i int) uint32 { return 0x0a000000 + uint32(i) })
+	dp, _ := newTestDP(t, Config{EMCInsertInvProb: 1, RevalidateInterval: time.Hour}, &testUpcaller{}, 4,
+		map[string]string{"tx_capture": "false"})
+	pool, err := packet.NewPool(packet.BatchSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	b := rxBatch(t, pool, frames)
+	p := dp.pmds[0]
+	var k flow.Key
+	flow.ParseBytes(frames[0], &k)
+	k.InPort = 1
+	install := func(m flow.Mask, proto uint8) {
+		t.Helper()
+		k.NwProto = proto
+		if mf, _ := dp.install(1, &k, &m, odp.Actions{odp.Output(2)}, 0); mf == nil {
+			t.Fatal("install failed")
+		}
+		dp.publish()
+	}
+	// run processes the batch twice (the first pass fills the EMC) and
+	// returns the second pass's EMC and megaflow hits.
+	run := func() (emc, mf uint64) {
+		t.Helper()
+		snap := dp.snap.Load()
+		p.processBatch(snap, 1, b)
+		p.flush(snap)
+		c := p.ctr
+		p.processBatch(snap, 1, b)
+		p.flush(snap)
+		if p.ctr.upcalls != c.upcalls {
+			t.Fatal("upcalls: the megaflows do not cover the batch")
+		}
+		return p.ctr.emcHits - c.emcHits, p.ctr.megaflowHits - c.megaflowHits
+	}
+	udp := flow.Mask{EthType: 0xffff, NwProto: 0xff}
+	install(udp, flow.IPProtoUDP)
+	if e, m := run(); e != 0 || m != packet.BatchSize {
+		t.Errorf("one listed subtable: %d EMC hits, %d megaflow hits; want 0, %d", e, m, packet.BatchSize)
+	}
+	for i := range fewEntries {
+		install(udp, flow.IPProtoUDP+1+uint8(i)) // no traffic
+	}
+	if e, _ := run(); e != packet.BatchSize {
+		t.Errorf("hashed subtable: %d EMC hits, want %d", e, packet.BatchSize)
+	}
+
+	dp2, _ := newTestDP(t, Config{EMCInsertInvProb: 1, RevalidateInterval: time.Hour}, &testUpcaller{}, 4, nil)
+	for i, m := range []flow.Mask{udp, {EthType: 0xffff, NwProto: 0xff, TpDst: 0xffff}} {
+		k.NwProto = flow.IPProtoUDP + uint8(i)
+		if mf, _ := dp2.install(1, &k, &m, odp.Actions{odp.Output(2)}, 0); mf == nil {
+			t.Fatal("install failed")
+		}
+	}
+	dp2.publish()
+	if dp2.snap.Load().cls[1].skipEMC {
+		t.Error("EMC skipped with two subtables")
 	}
 }
