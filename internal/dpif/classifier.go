@@ -11,6 +11,14 @@ import (
 // A published classifier is never modified.
 type classifier struct {
 	subtables []*subtable
+
+	// skipEMC says a dpcls lookup here costs less than the EMC probe that
+	// would spare it: one subtable, searched through its list of at most
+	// fewEntries megaflows (port-based rules, the common NFV case; OVS
+	// keeps a "simple match" cache for it). The PMD then neither looks
+	// these keys up in the EMC nor inserts them, and the EMC is left to
+	// the ports whose tables it pays off for.
+	skipEMC bool
 }
 
 // lookup returns the first megaflow matching k and how many subtables it
@@ -141,6 +149,7 @@ func (b *classifierBuilder) publish() *classifier {
 		}
 		c.subtables[i] = p
 	}
+	c.skipEMC = len(c.subtables) == 1 && c.subtables[0].fewMode
 	clear(b.dirty)
 	b.changed = false
 	return c

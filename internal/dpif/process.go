@@ -68,13 +68,14 @@ func (p *pmd) processBatch(snap *snapshot, inPort uint32, b *packet.Batch) {
 
 	all := ^uint32(0) >> (batchKeys - n)
 	todo := all
-	useEMC := p.emc.invProb != 0
+	cls := snap.classifier(inPort)
+	useEMC := p.emc.invProb != 0 && (cls == nil || !cls.skipEMC)
 	if useEMC {
 		todo = p.emc.lookupBatch(keys, n, simple, &snap.flows, &p.found, &p.hashes)
 	}
 	var megaflowHits, lookups uint64
 	if todo != 0 {
-		if cls := snap.classifier(inPort); cls != nil {
+		if cls != nil {
 			p.sizeSubHits(snap)
 			left := cls.lookupBatch(keys, todo, &p.found, &snap.flows, p.subHits, &lookups)
 			hit := todo &^ left
