@@ -14,14 +14,17 @@
 #   io-64      io forward, tx_first, 60 B frames (64 B on the wire), port rules
 #   io-1518    same, 1514 B frames (1518 B on the wire)
 #   gen1-64    testpmd flowgen, 1 flow, 64 B, in_port+udp rules (saturating)
+#   gen10k-64  flowgen, 10000 flows, 64 B, in_port+udp rules: the issue's
+#              many-flow case (added to a copy of the harness, see below)
 #   gen64k-64  flowgen, 65536 flows (dst IP sweep), 64 B, in_port+udp rules:
 #              more flows than the 8192-entry EMC holds
 # Mpps = packets the switch forwarded per second, both directions together
 # (sum of testpmd's Rx-pps over its two ports). PMD busy = the share of
 # the switch's PMD iterations that found packets (pmd-stats-show): well
-# below 100 %, testpmd, not the switch, set the rate.
+# below 100 %, testpmd, not the switch, set the rate. testpmd cyc/pkt =
+# testpmd's forwarding cycles per packet it sent (--record-core-cycles).
 #
-# Usage: bench/pvp.sh            (root; about 10 minutes with the defaults)
+# Usage: bench/pvp.sh            (root; about 12 minutes with the defaults)
 # Env:   RUNS (3) WARMUP (3) WINDOW (8) MODES OUT (bench/results/pvp-<time>)
 #        PEERS (/work/shared/peers) PROFILE (1: perf profile of govs during
 #        one more PROFILE_MODE (gen1-64) run, if perf is installed; RUNS=0
@@ -121,7 +124,7 @@ export WARMUP=${WARMUP:-3} WINDOW=${WINDOW:-8} SWITCH_SETTLE=${SWITCH_SETTLE:-2}
 # A run with other tenants' load above MAX_FOREIGN % of the machine is
 # repeated MAX_RETRY times at most (the harness' defaults: 15 %, 2).
 export MAX_FOREIGN=${MAX_FOREIGN:-15} MAX_RETRY=${MAX_RETRY:-1}
-MODES=${MODES:-"io-64 io-1518 gen1-64 gen64k-64"}
+MODES=${MODES:-"io-64 io-1518 gen1-64 gen10k-64 gen64k-64"}
 OUT=${OUT:-$HERE/results/pvp-$(date +%Y%m%d-%H%M%S)}
 export PEERS_ROOT=/tmp/gvd-pvp-root TP_PREFIX=gvdpvptp SWITCH_CPUS=0
 NS=gvdpvp$$
@@ -140,6 +143,26 @@ pgrep -f 'file-prefix=peersovs' >/dev/null && die "another OVS-DPDK PVP run is i
 mkdir -p "$OUT"
 OUT=$(readlink -f "$OUT")
 
+# The peer harness runs from a copy with two additions, made by sed and
+# checked, so that both switches still get the same harness:
+#  - mode gen10k-64: flowgen with 10 000 flows, the issue's many-flow case
+#    (the harness has 1 and 65 536);
+#  - testpmd's own cost: --record-core-cycles, its forwarding statistics
+#    cleared when the window opens and shown when it closes, so that the
+#    table can say how many cycles testpmd spent per packet it sent (when
+#    that is what sets the rate, the switch's PMD idles).
+HARNESS=$OUT/peers
+rm -rf "$HARNESS"; cp -a "$PEERS" "$HARNESS" || die "copy $PEERS"
+sed -i \
+    -e '/^        gen64k-64) fwd=flowgen; rules=l4;/a\        gen10k-64) fwd=flowgen; rules=l4; size=64;   flows=10000 ;;   # added by govs bench/pvp.sh' \
+    -e 's/^\(TP_APP=(.*\))$/\1 --record-core-cycles)/' \
+    -e 's/^    noise_start "\$TP_PID".*$/&\n    tp_cmd "clear fwd stats all"/' \
+    -e '/^    local l0; l0=\$(tp_lines)$/{n;s/^    tp_cmd "show port stats all"$/&\n    tp_cmd "show fwd stats all"/}' \
+    "$HARNESS/1-ovs-dpdk-pvp.sh"
+for want in 'gen10k-64) fwd=flowgen' '--record-core-cycles)$' 'tp_cmd "clear fwd stats all"' 'tp_cmd "show fwd stats all"'; do
+    [ "$(grep -c -e "$want" "$HARNESS/1-ovs-dpdk-pvp.sh")" = 1 ] || die "$PEERS/1-ovs-dpdk-pvp.sh changed: cannot add \"$want\""
+done
+
 # Wait (up to QUIET_WAIT s) for the machine to be quiet: no other run of
 # the peer harness (another benchmark would share both CPUs with this one)
 # and less than QUIET_PCT % busy over 5 s.
@@ -152,7 +175,7 @@ busy_pct() {
 QUIET_WAIT=${QUIET_WAIT:-300} QUIET_PCT=${QUIET_PCT:-15}
 deadline=$(( $(date +%s) + QUIET_WAIT ))
 while :; do
-    other=$(pgrep -f "$PEERS/[0-9]-" | head -1); b=$(busy_pct)
+    other=$(pgrep -f "$PEERS/[0-9]-|/peers/1-ovs-dpdk-pvp.sh" | head -1); b=$(busy_pct)
     [ -z "$other" ] && [ "$b" -lt "$QUIET_PCT" ] && break
     if [ "$(date +%s)" -ge "$deadline" ]; then
         log "machine not quiet after ${QUIET_WAIT}s (busy ${b}%${other:+, peer harness pid $other running}); measuring anyway"
@@ -231,7 +254,7 @@ MON_PID=$!
 peers() {
     local tag=$1; shift
     log "== $tag"
-    env "$@" RESDIR="$OUT/$tag" ip netns exec "$NS" "$PEERS/1-ovs-dpdk-pvp.sh" 2>&1 | tee "$OUT/$tag.log" | grep -E 'FATAL|WARN|^ovs-dpdk-pvp|^custom-pvp' >&2
+    env "$@" RESDIR="$OUT/$tag" ip netns exec "$NS" "$HARNESS/1-ovs-dpdk-pvp.sh" 2>&1 | tee "$OUT/$tag.log" | grep -E 'FATAL|WARN|^ovs-dpdk-pvp|^custom-pvp' >&2
 }
 portmodes=""; l4modes=""
 for m in $MODES; do
@@ -323,10 +346,17 @@ govs_busy() {  # tag mode -> median over runs of the PMD's busy share (pmd-stats
         awk -v m="$2" '/^# mode=/{cur=substr($2,6)} cur==m && /processing cycles:/{v=$4} END{gsub(/[(%)]/, "", v); if(v!="") print v}' "$f"
     done | median | awk '$1!="nan"{printf "%.0f%%", $1; next}{print "n/a"}'
 }
+tp_cyc() {     # tag mode -> median over runs of testpmd's CPU cycles per packet sent
+    local f
+    for f in "$OUT/$1"-r*/testpmd-"$2"-[0-9]*.log; do
+        [ -f "$f" ] || continue
+        sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$f" | tail -1
+    done | median | awk '$1!="nan"{printf "%.0f", $1; next}{print "n/a"}'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if(b>0 && a!="nan") printf "%.2fx", a/b; else print "n/a"}'; }
 {
-    echo "| mode | OVS-DPDK Mpps [min-max] | govs Mpps [min-max] | govs/OVS | PMD CPU share OVS / govs | Mpps per PMD core OVS / govs | govs/OVS per core | cyc/pkt OVS / govs | PMD busy OVS / govs | foreign CPU % OVS / govs |"
-    echo "|---|---|---|---|---|---|---|---|---|---|"
+    echo "| mode | OVS-DPDK Mpps [min-max] | govs Mpps [min-max] | govs/OVS | PMD CPU share OVS / govs | Mpps per PMD core OVS / govs | govs/OVS per core | cyc/pkt OVS / govs | PMD busy OVS / govs | testpmd cyc/pkt OVS / govs | foreign CPU % OVS / govs |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
     for m in $MODES; do
         g=govs-l4; case $m in io-*|*-portrules) g=govs-port ;; esac
         o=$(col ovs "$m" 3 | median); or=$(col ovs "$m" 3 | range)
@@ -336,12 +366,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if(b>0 && a!="nan") printf "%.2fx", a/b
         ocyc=$(col ovs "$m" 6 | median | awk '$1!="nan"{printf "%.0f", $1; next}{print}')
         fo=$(col ovs "$m" 13 | median | awk '{printf "%.0f", $1}'); fg=$(col $g "$m" 13 | median | awk '{printf "%.0f", $1}')
         ob=$(col ovs "$m" 5 | median | awk '$1!="nan"{printf "%.0f%%", $1; next}{print "n/a"}')
-        printf "| %s | %s [%s] | %s [%s] | %s | %s / %s | %s / %s | %s | %s / %s | %s / %s | %s / %s |\n" \
+        printf "| %s | %s [%s] | %s [%s] | %s | %s / %s | %s / %s | %s | %s / %s | %s / %s | %s / %s | %s / %s |\n" \
             "$m" "$o" "$or" "$v" "$vr" "$(ratio "$v" "$o")" \
             "$(awk -v x="$os" 'BEGIN{printf (x=="nan")?"n/a":"%.0f%%", x*100}')" \
             "$(awk -v x="$vs" 'BEGIN{printf (x=="nan")?"n/a":"%.0f%%", x*100}')" \
             "$oc" "$vc" "$(ratio "$vc" "$oc")" "$ocyc" "$(govs_cyc $g "$m")" \
-            "$ob" "$(govs_busy $g "$m")" "$fo" "$fg"
+            "$ob" "$(govs_busy $g "$m")" "$(tp_cyc ovs "$m")" "$(tp_cyc $g "$m")" "$fo" "$fg"
     done
 } | tee -a "$OUT/summary.txt"
 if [ -s "$OUT/perf-top.txt" ]; then
