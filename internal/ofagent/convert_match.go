@@ -1,6 +1,8 @@
 package ofagent
 
 import (
+	bits64 "math/bits"
+
 	"github.com/govs/govs/internal/flow"
 	"github.com/govs/govs/internal/ofp"
 	"github.com/govs/govs/internal/ofproto"
@@ -169,41 +171,84 @@ func buildOrder(first ...flow.FieldID) []flow.FieldID {
 // bits). Fields with neither code fall back to the other family, as OVS
 // does.
 func TLVsFromMatch(m *ofproto.Match, nxm bool) []ofp.OXM {
-	order := orderOXM
+	return AppendTLVsFromMatch(nil, m, nxm)
+}
+
+// AppendTLVsFromMatch is TLVsFromMatch appending to dst. Only the fields
+// that overlap a non-zero word of m's mask are considered, in the
+// family's order: a dump of many rules visits a handful of fields per
+// rule rather than all of them.
+func AppendTLVsFromMatch(dst []ofp.OXM, m *ofproto.Match, nxm bool) []ofp.OXM {
+	ord := &oxmOrder
 	if nxm {
-		order = orderNXM
+		ord = &nxmOrder
 	}
-	var out []ofp.OXM
-	var done flow.Mask
-	mw, dw := m.Mask.Words(), done.Words()
-	for _, id := range order {
-		f := flow.FieldByID(id)
-		left := false
-		for _, w := range fieldWords[id] {
-			if w.bits&mw[w.i]&^dw[w.i] != 0 {
-				left = true
-				break
+	var cand rankSet
+	for i, w := range m.Mask.Words() {
+		if w != 0 {
+			for j := range cand {
+				cand[j] |= ord.byWord[i][j]
 			}
 		}
-		if !left || !f.PrereqsOK(&m.Key, &m.Mask) {
-			continue
-		}
-		mask := f.MaskValue(&m.Mask)
-		exact := mask == f.AllOnes()
-		if !exact && !f.Maskable {
-			continue // a wider field later in the order spells it
-		}
-		o, ok := tlvFor(f, f.Get(&m.Key), mask, exact, nxm)
-		if !ok {
-			continue
-		}
-		out = append(out, o)
-		f.Unwildcard(&done)
-		if f.ID == flow.FieldVLANVID && exact && m.Key.VLANs[0].TCI&flow.VLANCFI == 0 {
-			done.VLANs[0].TCI = 0xffff // "no VLAN" says the PCP too
+	}
+	var done flow.Mask
+	mw, dw := m.Mask.Words(), done.Words()
+	for j, bits := range cand {
+		for ; bits != 0; bits &= bits - 1 {
+			id := ord.ids[j*64+bits64.TrailingZeros64(bits)]
+			f := flow.FieldByID(id)
+			left := false
+			for _, w := range fieldWords[id] {
+				if w.bits&mw[w.i]&^dw[w.i] != 0 {
+					left = true
+					break
+				}
+			}
+			if !left || !f.PrereqsOK(&m.Key, &m.Mask) {
+				continue
+			}
+			mask := f.MaskValue(&m.Mask)
+			exact := mask == f.AllOnes()
+			if !exact && !f.Maskable {
+				continue // a wider field later in the order spells it
+			}
+			o, ok := tlvFor(f, f.Get(&m.Key), mask, exact, nxm)
+			if !ok {
+				continue
+			}
+			dst = append(dst, o)
+			f.Unwildcard(&done)
+			if f.ID == flow.FieldVLANVID && exact && m.Key.VLANs[0].TCI&flow.VLANCFI == 0 {
+				done.VLANs[0].TCI = 0xffff // "no VLAN" says the PCP too
+			}
 		}
 	}
-	return out
+	return dst
+}
+
+// rankSet is a set of positions in a field order.
+type rankSet [(flow.NumFieldIDs + 63) / 64]uint64
+
+// fieldOrder is the order a family writes fields in, with, for each key
+// word, the positions of the fields that overlap it.
+type fieldOrder struct {
+	ids    []flow.FieldID
+	byWord [flow.KeyWords]rankSet
+}
+
+var (
+	oxmOrder = newFieldOrder(orderOXM)
+	nxmOrder = newFieldOrder(orderNXM)
+)
+
+func newFieldOrder(ids []flow.FieldID) fieldOrder {
+	o := fieldOrder{ids: ids}
+	for r, id := range ids {
+		for _, w := range fieldWords[id] {
+			o.byWord[w.i][r/64] |= 1 << (r % 64)
+		}
+	}
+	return o
 }
 
 func tlvFor(f *flow.Field, v, mask [16]byte, exact, nxm bool) (ofp.OXM, bool) {

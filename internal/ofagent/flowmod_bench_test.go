@@ -2,6 +2,7 @@ package ofagent
 
 import (
 	"testing"
+	"time"
 
 	"github.com/govs/govs/internal/flow"
 	"github.com/govs/govs/internal/ofp/of13"
@@ -27,6 +28,36 @@ func BenchmarkFlowModDecode13(b *testing.B) {
 		got, err := flowModFrom13(dm.(*of13.FlowMod))
 		if err != nil || got.Match != m {
 			b.Fatalf("%v %+v", err, got)
+		}
+	}
+}
+
+// BenchmarkDumpFlows100k is the switch's side of `ovs-ofctl dump-flows`
+// of bench/flows.sh's 100 000 rules: selecting them and encoding the
+// NXST_FLOW replies (not sending them).
+func BenchmarkDumpFlows100k(b *testing.B) {
+	const n = 100000
+	br := ofproto.NewBridge("br0")
+	fms := make([]*ofproto.FlowMod, n)
+	for i := range fms {
+		fm := ofproto.NewFlowMod(ofproto.FlowAdd)
+		fm.Priority = 100
+		fm.Match = ofproto.Match{Key: flow.Key{EthType: 0x0800, NwSrc: uint32(0x0a000000 + i), NwDst: 0xc0a80001},
+			Mask: flow.Mask{EthType: 0xffff, NwSrc: 0xffffffff, NwDst: 0xffffffff}}
+		fm.Apply = []ofproto.Action{{Type: ofproto.ActOutput, Port: 2}}
+		fms[i] = fm
+	}
+	if _, err := br.FlowMods(fms); err != nil {
+		b.Fatal(err)
+	}
+	bytes := 0
+	p := newReplyPacker(nil, replyBudget-12, func(body []byte, more bool) { bytes += len(body) })
+	b.ReportAllocs()
+	for b.Loop() {
+		bytes = 0
+		packNXFlowStats(p, br.Flows(ofproto.AllFlows()), time.Now())
+		if bytes < n*64 {
+			b.Fatalf("%d bytes for %d flows", bytes, n)
 		}
 	}
 }

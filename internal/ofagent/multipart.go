@@ -44,10 +44,8 @@ func (c *ofconn) multipart13(m *of13.MultipartRequest) error {
 			parts = append(parts, &agg)
 			break
 		}
-		now := time.Now()
-		for _, r := range rules {
-			parts = append(parts, flowStats13(r, now))
-		}
+		packFlowStats13(c.multipart13Packer(m.Xid, m.MPType), rules, time.Now())
+		return nil
 	case of13.MPTable:
 		for _, ts := range a.tableStats() {
 			parts = append(parts, &of13.TableStats{TableID: ts.id, ActiveCount: ts.active,
@@ -118,26 +116,24 @@ func (c *ofconn) multipart13(m *of13.MultipartRequest) error {
 
 // sendMultipart13 packs parts into as few replies as fit.
 func (c *ofconn) sendMultipart13(xid uint32, mpType uint16, parts []of13.Body) {
-	var body []byte
-	flush := func(more bool) {
+	p := c.multipart13Packer(xid, mpType)
+	for _, part := range parts {
+		n := p.mark()
+		p.body = part.Append(p.body)
+		p.added(n)
+	}
+	p.finish()
+}
+
+// multipart13Packer returns a packer of OpenFlow 1.3 multipart replies.
+func (c *ofconn) multipart13Packer(xid uint32, mpType uint16) *replyPacker {
+	return newReplyPacker(nil, replyBudget, func(body []byte, more bool) {
 		flags := uint16(0)
 		if more {
 			flags = of13.MultipartMore
 		}
 		c.sendMsg(&of13.MultipartReply{Xid: xid, MPType: mpType, Flags: flags, Body: body})
-		body = nil
-	}
-	for _, p := range parts {
-		n := len(body)
-		body = p.Append(body)
-		if len(body) > replyBudget && n > 0 {
-			rest := append([]byte(nil), body[n:]...)
-			body = body[:n]
-			flush(true)
-			body = rest
-		}
-	}
-	flush(false)
+	})
 }
 
 func flowFilter13(req *of13.FlowStatsRequest) (ofproto.FlowFilter, error) {
@@ -152,12 +148,26 @@ func flowFilter13(req *of13.FlowStatsRequest) (ofproto.FlowFilter, error) {
 		OutPort: req.OutPort, OutGroup: req.OutGroup}, nil
 }
 
-func flowStats13(r *ofproto.Rule, now time.Time) *of13.FlowStats {
+// packFlowStats13 is packNXFlowStats for OpenFlow 1.3.
+func packFlowStats13(p *replyPacker, rules []*ofproto.Rule, now time.Time) {
+	var fs of13.FlowStats
+	for _, r := range rules {
+		flowStats13(&fs, r, now)
+		n := p.mark()
+		p.body = fs.Append(p.body)
+		p.added(n)
+	}
+	p.finish()
+}
+
+// flowStats13 fills s with r's entry, reusing s's match slice.
+func flowStats13(s *of13.FlowStats, r *ofproto.Rule, now time.Time) {
 	d := now.Sub(r.Created)
-	return &of13.FlowStats{TableID: r.Table, DurationSec: durSec(d), DurationNsec: durNsec(d),
+	*s = of13.FlowStats{TableID: r.Table, DurationSec: durSec(d), DurationNsec: durNsec(d),
 		Priority: r.Priority, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout, Flags: r.Flags,
 		Cookie: r.Cookie, PacketCount: r.Packets.Load(), ByteCount: r.Bytes.Load(),
-		Match:        of13.Match{Type: of13.OXMTypeMatch, Fields: TLVsFromMatch(&r.Match, false)},
+		Match: of13.Match{Type: of13.OXMTypeMatch,
+			Fields: AppendTLVsFromMatch(s.Match.Fields[:0], &r.Match, false)},
 		Instructions: InstructionsTo13(&r.Instructions)}
 }
 

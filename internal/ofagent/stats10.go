@@ -79,10 +79,8 @@ func (c *ofconn) stats10(m *of10.StatsRequest) error {
 			parts = append(parts, aggregate10(rules))
 			break
 		}
-		now := time.Now()
-		for _, r := range rules {
-			parts = append(parts, nxFlowStats(r, now))
-		}
+		packNXFlowStats(c.stats10Packer(m.Xid, m.StatsType, prefix), rules, time.Now())
+		return nil
 	default:
 		return ofp.ErrBadMultipart
 	}
@@ -109,13 +107,27 @@ func aggregate10(rules []*ofproto.Rule) *of10.AggregateStats {
 	return &agg
 }
 
-func nxFlowStats(r *ofproto.Rule, now time.Time) *of10.NXFlowStats {
+// packNXFlowStats writes the rules' entries into p's replies as it goes,
+// with one entry struct reused, and sends the last reply.
+func packNXFlowStats(p *replyPacker, rules []*ofproto.Rule, now time.Time) {
+	var fs of10.NXFlowStats
+	for _, r := range rules {
+		nxFlowStats(&fs, r, now)
+		n := p.mark()
+		p.body = fs.Append(p.body)
+		p.added(n)
+	}
+	p.finish()
+}
+
+// nxFlowStats fills s with r's entry, reusing s's match slice.
+func nxFlowStats(s *of10.NXFlowStats, r *ofproto.Rule, now time.Time) {
 	d := now.Sub(r.Created)
 	age := func(t time.Time) uint16 { return uint16(min(now.Sub(t)/time.Second+1, 0xffff)) }
-	s := &of10.NXFlowStats{TableID: r.Table, DurationSec: durSec(d), DurationNsec: durNsec(d),
+	*s = of10.NXFlowStats{TableID: r.Table, DurationSec: durSec(d), DurationNsec: durNsec(d),
 		Priority: r.Priority, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout,
 		Cookie: r.Cookie, PacketCount: r.Packets.Load(), ByteCount: r.Bytes.Load(),
-		Match: TLVsFromMatch(&r.Match, true), Actions: ActionsTo10(r.Instructions.Apply)}
+		Match: AppendTLVsFromMatch(s.Match[:0], &r.Match, true), Actions: ActionsTo10(r.Instructions.Apply)}
 	// idle_age/hard_age are "seconds + 1", 0 meaning unknown.
 	if used := r.Used.Load(); used != 0 {
 		s.IdleAge = age(time.Unix(0, used))
@@ -123,29 +135,26 @@ func nxFlowStats(r *ofproto.Rule, now time.Time) *of10.NXFlowStats {
 		s.IdleAge = age(r.Modified)
 	}
 	s.HardAge = age(r.Modified)
-	return s
 }
 
 // sendStats10 packs parts (each reply starting with prefix) into replies.
 func (c *ofconn) sendStats10(xid uint32, statsType uint16, prefix []byte, parts []of10.Body) {
-	body := append([]byte(nil), prefix...)
-	flush := func(more bool) {
+	p := c.stats10Packer(xid, statsType, prefix)
+	for _, part := range parts {
+		n := p.mark()
+		p.body = part.Append(p.body)
+		p.added(n)
+	}
+	p.finish()
+}
+
+// stats10Packer returns a packer of OpenFlow 1.0 stats replies.
+func (c *ofconn) stats10Packer(xid uint32, statsType uint16, prefix []byte) *replyPacker {
+	return newReplyPacker(prefix, replyBudget-12, func(body []byte, more bool) {
 		flags := uint16(0)
 		if more {
 			flags = statsReplyMore
 		}
 		c.sendMsg(&of10.StatsReply{Xid: xid, StatsType: statsType, Flags: flags, Body: body})
-		body = append([]byte(nil), prefix...)
-	}
-	for _, p := range parts {
-		n := len(body)
-		body = p.Append(body)
-		if len(body) > replyBudget-12 && n > len(prefix) {
-			rest := append([]byte(nil), body[n:]...)
-			body = body[:n]
-			flush(true)
-			body = append(body, rest...)
-		}
-	}
-	flush(false)
+	})
 }
