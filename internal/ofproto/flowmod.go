@@ -356,18 +356,32 @@ func (b *Bridge) Aggregate(filter FlowFilter) (packets, bytes uint64, flows uint
 }
 
 // sortRules orders rules by table, then descending priority, then
-// insertion. Rules are usually collected from one subtable of one
-// priority, where only the insertion order remains to sort.
+// insertion. The rules come out of hash maps in no order, and a dump of
+// 100 000 of them sorted through their pointers spent most of its time
+// waiting for the rules' cache lines: the keys are copied out first and
+// sorted as values.
 func sortRules(rules []*Rule) {
-	slices.SortFunc(rules, func(a, b *Rule) int {
-		if a.Table != b.Table {
-			return int(a.Table) - int(b.Table)
-		}
-		if a.Priority != b.Priority {
-			return int(b.Priority) - int(a.Priority)
+	if len(rules) < 2 {
+		return
+	}
+	type sortKey struct {
+		order uint32 // table, then priority descending
+		seq   uint64
+		r     *Rule
+	}
+	keys := make([]sortKey, len(rules))
+	for i, r := range rules {
+		keys[i] = sortKey{uint32(r.Table)<<16 | uint32(0xffff-r.Priority), r.seq, r}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if a.order != b.order {
+			return cmp.Compare(a.order, b.order)
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
+	for i := range keys {
+		rules[i] = keys[i].r
+	}
 }
 
 // MatchAll is the match that matches every packet.
