@@ -284,10 +284,10 @@ func (b *Bridge) Expire(now time.Time) []Removed {
 		if t.cls.n == 0 {
 			continue
 		}
-		t.cls.each(func(r *Rule) bool {
+		t.cls.eachTimed(func(r *Rule) {
 			if r.HardTimeout != 0 && nowNS-r.Created.UnixNano() >= int64(r.HardTimeout)*int64(time.Second) {
 				out = append(out, Removed{r, RemovedHardTimeout})
-				return true
+				return
 			}
 			if r.IdleTimeout != 0 {
 				last := max(r.Used.Load(), r.Modified.UnixNano())
@@ -295,7 +295,6 @@ func (b *Bridge) Expire(now time.Time) []Removed {
 					out = append(out, Removed{r, RemovedIdleTimeout})
 				}
 			}
-			return true
 		})
 	}
 	b.mu.RUnlock()
@@ -331,7 +330,7 @@ func (b *Bridge) NextTimeout() time.Time {
 	defer b.mu.RUnlock()
 	var next time.Time
 	for _, t := range b.tables {
-		t.cls.each(func(r *Rule) bool {
+		t.cls.eachTimed(func(r *Rule) {
 			var at time.Time
 			if r.HardTimeout != 0 {
 				at = r.Created.Add(time.Duration(r.HardTimeout) * time.Second)
@@ -346,7 +345,6 @@ func (b *Bridge) NextTimeout() time.Time {
 			if !at.IsZero() && (next.IsZero() || at.Before(next)) {
 				next = at
 			}
-			return true
 		})
 	}
 	return next

@@ -72,10 +72,23 @@ type classifier struct {
 	subtables []*subtable // by maxPrio descending, then seq
 	n         int
 	seq       uint64
+	// timed holds the rules with an idle or hard timeout (set when a rule
+	// is made, never changed), so that expiry, every second, looks at
+	// those rather than at every rule of a big table.
+	timed map[*Rule]struct{}
 }
 
 func newClassifier() classifier {
-	return classifier{byMask: map[flow.Mask]*subtable{}}
+	return classifier{byMask: map[flow.Mask]*subtable{}, timed: map[*Rule]struct{}{}}
+}
+
+func (r *Rule) hasTimeout() bool { return r.IdleTimeout != 0 || r.HardTimeout != 0 }
+
+// eachTimed calls fn for every rule with a timeout.
+func (c *classifier) eachTimed(fn func(*Rule)) {
+	for r := range c.timed {
+		fn(r)
+	}
 }
 
 // lookup returns the highest-priority rule matching k, or nil, and ORs
@@ -137,6 +150,9 @@ func (c *classifier) reinsert(r *Rule, seq uint64) {
 	st.rules[r.Match.Key] = rs
 	st.n++
 	c.n++
+	if r.hasTimeout() {
+		c.timed[r] = struct{}{}
+	}
 	st.addPrio(r.Priority)
 	if st.n == 1 || r.Priority > st.maxPrio {
 		st.maxPrio = r.Priority
@@ -150,6 +166,10 @@ func (c *classifier) replace(old, nr *Rule) {
 	for i, r := range rs {
 		if r == old {
 			rs[i] = nr
+			delete(c.timed, old)
+			if nr.hasTimeout() {
+				c.timed[nr] = struct{}{}
+			}
 			return
 		}
 	}
@@ -174,6 +194,7 @@ func (c *classifier) remove(r *Rule) {
 		}
 		st.n--
 		c.n--
+		delete(c.timed, r)
 		st.delPrio(r.Priority)
 		break
 	}

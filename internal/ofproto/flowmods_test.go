@@ -232,3 +232,58 @@ func BenchmarkValidateMatch(b *testing.B) {
 		}
 	}
 }
+
+// TestTimedRulesTracked checks the set expiry walks: only rules with a
+// timeout, through add, replace, delete and a rolled-back bundle.
+func TestTimedRulesTracked(t *testing.T) {
+	br := NewBridge("br0")
+	add := func(src uint32, hard uint16) *FlowMod {
+		fm := NewFlowMod(FlowAdd)
+		fm.Priority = 100
+		fm.HardTimeout = hard
+		fm.Match = Match{Key: flow.Key{EthType: 0x0800, NwSrc: src}, Mask: flow.Mask{EthType: 0xffff, NwSrc: 0xffffffff}}
+		fm.Apply = []Action{{Type: ActOutput, Port: 2}}
+		return fm
+	}
+	timed := func() int { return len(br.tables[0].cls.timed) }
+	for i := range 100 {
+		if err := br.FlowMod(add(uint32(i), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := br.FlowMod(add(1000, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if n := timed(); n != 1 {
+		t.Fatalf("%d timed rules, want 1", n)
+	}
+	if err := br.FlowMod(add(1000, 0)); err != nil { // replaces it
+		t.Fatal(err)
+	}
+	if err := br.FlowMod(add(7, 3)); err != nil { // gives one a timeout
+		t.Fatal(err)
+	}
+	if n := timed(); n != 1 {
+		t.Fatalf("after replacing: %d timed rules, want 1", n)
+	}
+	// A bundle that adds a timed rule, then fails: undone.
+	bad := NewFlowMod(FlowAdd)
+	bad.Table = MaxTables // no such table
+	if _, err := br.FlowMods([]*FlowMod{add(2000, 9), bad}); err == nil {
+		t.Fatal("bad bundle applied")
+	}
+	if n := timed(); n != 1 {
+		t.Fatalf("after a rollback: %d timed rules, want 1", n)
+	}
+	del := NewFlowMod(FlowDelete)
+	del.Table = TableAll
+	if err := br.FlowMod(del); err != nil {
+		t.Fatal(err)
+	}
+	if n := timed(); n != 0 {
+		t.Fatalf("after delete-all: %d timed rules", n)
+	}
+	if !br.NextTimeout().IsZero() {
+		t.Fatal("NextTimeout with no rules")
+	}
+}
