@@ -196,26 +196,41 @@ proc_jiffies() {
     done
     echo "$s"
 }
+# ctl_ns PID: CPU time (ns, schedstat) of PID's threads other than those
+# pinned to SWITCH_CPU alone, i.e. everything but the PMD: the switch's
+# control-plane work on the flow-mods, dumps and deletes.
+ctl_ns() {
+    local t s=0 v
+    for t in /proc/"$1"/task/*; do
+        grep -q "^Cpus_allowed_list:[[:space:]]*$SWITCH_CPU\$" "$t/status" 2>/dev/null && continue
+        v=$(awk '{print $1}' "$t/schedstat" 2>/dev/null) || v=0
+        s=$((s + ${v:-0}))
+    done
+    echo "$s"
+}
 # BASHPID: timed runs in a command substitution, whose subshell reaps ovs-ofctl.
 self_children_jiffies() { awk '{print $16 + $17}' "/proc/$BASHPID/stat"; }
 machine_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 
 # timed NAME CMD...: runs CMD (output to $ROOT/out.txt) and prints
-# "seconds<TAB>foreign%", foreign being the machine's busy CPU time that
-# neither switch NAME nor this script's children (ovs-ofctl) spent, as a
-# share of all CPUs' time over the interval: other tenants.
+# "seconds<TAB>foreign%<TAB>switch control CPU seconds", foreign being the
+# machine's busy CPU time that neither switch NAME nor this script's
+# children (ovs-ofctl) spent, as a share of all CPUs' time over the
+# interval: other tenants.
 timed() {
     local name=$1; shift
-    local m0 p0 c0 t0 t1 m1 p1 c1
+    local m0 p0 c0 t0 t1 m1 p1 c1 s0 s1
     m0=$(machine_jiffies); p0=$(proc_jiffies "${SW_PID[$name]}"); c0=$(self_children_jiffies)
+    s0=$(ctl_ns "${SW_PID[$name]}")
     t0=$(date +%s%N)
     "$@" > "$ROOT/out.txt"
     t1=$(date +%s%N)
+    s1=$(ctl_ns "${SW_PID[$name]}")
     m1=$(machine_jiffies); p1=$(proc_jiffies "${SW_PID[$name]}"); c1=$(self_children_jiffies)
-    echo "$m0 $m1 $p0 $p1 $c0 $c1 $t0 $t1" | awk '{
+    echo "$m0 $m1 $p0 $p1 $c0 $c1 $t0 $t1 $s0 $s1" | awk '{
         busy = $3 - $1; tot = $4 - $2; ours = ($6 - $5) + ($8 - $7);
         f = tot > 0 ? 100 * (busy - ours) / tot : 0; if (f < 0) f = 0;
-        printf "%.3f\t%.0f\n", ($10 - $9) / 1e9, f }'
+        printf "%.3f\t%.0f\t%.3f\n", ($10 - $9) / 1e9, f, ($12 - $11) / 1e9 }'
 }
 
 flow_count() { ofctl "$1" dump-aggregate br0 | sed -n 's/.*flow_count=\([0-9]*\).*/\1/p'; }
@@ -259,29 +274,36 @@ done
     echo "flows.sh: N=$N flows, RUNS=$RUNS, switch CPU $SWITCH_CPU, ovs-ofctl CPU $CLIENT_CPU; $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "$GOVS_DESC; $("$OVS_VSWITCHD" --version 2>/dev/null | head -1); kernel $(uname -r); $(nproc) CPUs"
     echo
-    echo "| measurement | OVS s (min-max) | govs s (min-max) | OVS flows/s | govs flows/s | govs/OVS | foreign CPU % (OVS, govs) |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| measurement | OVS s (min-max) | govs s (min-max) | OVS flows/s | govs flows/s | govs/OVS | switch CPU s OVS / govs | govs/OVS per CPU s | foreign CPU % (OVS, govs) |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     for what in add-flows bundle-add-flows dump-flows del-flows; do
         awk -F'\t' -v w="$what" -v n="$N" '
             function median(a, k,   i, j, t) {
                 for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
                 return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
             }
-            $3 == w { k[$1]++; v[$1, k[$1]] = $4; if ($5 > f[$1]) f[$1] = $5
+            $3 == w { k[$1]++; v[$1, k[$1]] = $4; c[$1, k[$1]] = $6; if ($5 > f[$1]) f[$1] = $5
                       if (!($1 in lo) || $4 < lo[$1]) lo[$1] = $4; if ($4 > hi[$1]) hi[$1] = $4 }
             END {
-                for (s in k) { delete a; for (i = 1; i <= k[s]; i++) a[i] = v[s, i]; m[s] = median(a, k[s]) }
+                for (s in k) {
+                    delete a; for (i = 1; i <= k[s]; i++) a[i] = v[s, i]; m[s] = median(a, k[s])
+                    delete a; for (i = 1; i <= k[s]; i++) a[i] = c[s, i]; mc[s] = median(a, k[s])
+                }
                 o = ("ovs" in m) ? sprintf("%.2f (%.2f-%.2f)", m["ovs"], lo["ovs"], hi["ovs"]) : "-"
                 g = ("govs" in m) ? sprintf("%.2f (%.2f-%.2f)", m["govs"], lo["govs"], hi["govs"]) : "-"
                 ofs = ("ovs" in m) ? sprintf("%.0f", n / m["ovs"]) : "-"
                 gfs = ("govs" in m) ? sprintf("%.0f", n / m["govs"]) : "-"
                 r = ("ovs" in m && "govs" in m) ? sprintf("%.2fx", m["ovs"] / m["govs"]) : "-"
-                printf "| %s | %s | %s | %s | %s | %s | %s, %s |\n", w, o, g, ofs, gfs, r, f["ovs"] + 0, f["govs"] + 0
+                cs = sprintf("%s / %s", ("ovs" in mc) ? sprintf("%.2f", mc["ovs"]) : "-", ("govs" in mc) ? sprintf("%.2f", mc["govs"]) : "-")
+                rc = ("ovs" in mc && "govs" in mc && mc["govs"] > 0) ? sprintf("%.2fx", mc["ovs"] / mc["govs"]) : "-"
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s, %s |\n", w, o, g, ofs, gfs, r, cs, rc, f["ovs"] + 0, f["govs"] + 0
             }' "$RESDIR/runs.tsv"
     done
     echo
     echo "flows/s = N / median time (dump-flows and del-flows: flows dumped/deleted per second);"
-    echo "govs/OVS = OVS time / govs time (above 1: govs faster). Foreign CPU: the largest share of the"
+    echo "govs/OVS = OVS time / govs time (above 1: govs faster). Switch CPU: CPU time of the switch's"
+    echo "threads other than its PMD during the step (median); govs/OVS per CPU s = OVS's over govs'."
+    echo "Foreign CPU: the largest share of the"
     echo "machine's CPU time, during one measurement, spent by neither the switch nor ovs-ofctl (other tenants)."
 } | tee "$RESDIR/table.md"
 log "results in $RESDIR"
