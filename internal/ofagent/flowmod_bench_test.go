@@ -55,7 +55,7 @@ func BenchmarkDumpFlows100k(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		bytes = 0
-		packNXFlowStats(p, br.Flows(ofproto.AllFlows()), time.Now())
+		packFlowStats(p, br.Flows(ofproto.AllFlows()), time.Now(), nxFlowStats)
 		if bytes < n*64 {
 			b.Fatalf("%d bytes for %d flows", bytes, n)
 		}

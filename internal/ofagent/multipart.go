@@ -44,7 +44,7 @@ func (c *ofconn) multipart13(m *of13.MultipartRequest) error {
 			parts = append(parts, &agg)
 			break
 		}
-		packFlowStats13(c.multipart13Packer(m.Xid, m.MPType), rules, time.Now())
+		packFlowStats(c.multipart13Packer(m.Xid, m.MPType), rules, time.Now(), flowStats13)
 		return nil
 	case of13.MPTable:
 		for _, ts := range a.tableStats() {
@@ -146,18 +146,6 @@ func flowFilter13(req *of13.FlowStatsRequest) (ofproto.FlowFilter, error) {
 	}
 	return ofproto.FlowFilter{Table: req.TableID, Match: match, Cookie: req.Cookie, CookieMask: req.CookieMask,
 		OutPort: req.OutPort, OutGroup: req.OutGroup}, nil
-}
-
-// packFlowStats13 is packNXFlowStats for OpenFlow 1.3.
-func packFlowStats13(p *replyPacker, rules []*ofproto.Rule, now time.Time) {
-	var fs of13.FlowStats
-	for _, r := range rules {
-		flowStats13(&fs, r, now)
-		n := p.mark()
-		p.body = fs.Append(p.body)
-		p.added(n)
-	}
-	p.finish()
 }
 
 // flowStats13 fills s with r's entry, reusing s's match slice.

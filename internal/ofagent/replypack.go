@@ -1,5 +1,11 @@
 package ofagent
 
+import (
+	"time"
+
+	"github.com/govs/govs/internal/ofproto"
+)
+
 // replyPacker packs statistics entries into multipart replies as they
 // are appended, so a reply of many entries (a dump of 100 000 flows) is
 // written out message by message rather than built whole first. Each
@@ -40,4 +46,21 @@ func (p *replyPacker) added(n int) {
 func (p *replyPacker) finish() {
 	p.send(p.body, false)
 	p.body = append(p.body[:0], p.prefix...)
+}
+
+// packFlowStats writes the rules' flow stats entries into p's replies as
+// it goes, each filled by fill into one reused entry, and sends the last
+// reply.
+func packFlowStats[E any, PE interface {
+	*E
+	Append([]byte) []byte
+}](p *replyPacker, rules []*ofproto.Rule, now time.Time, fill func(PE, *ofproto.Rule, time.Time)) {
+	var e E
+	for _, r := range rules {
+		fill(&e, r, now)
+		n := p.mark()
+		p.body = PE(&e).Append(p.body)
+		p.added(n)
+	}
+	p.finish()
 }

@@ -79,7 +79,7 @@ func (c *ofconn) stats10(m *of10.StatsRequest) error {
 			parts = append(parts, aggregate10(rules))
 			break
 		}
-		packNXFlowStats(c.stats10Packer(m.Xid, m.StatsType, prefix), rules, time.Now())
+		packFlowStats(c.stats10Packer(m.Xid, m.StatsType, prefix), rules, time.Now(), nxFlowStats)
 		return nil
 	default:
 		return ofp.ErrBadMultipart
@@ -105,19 +105,6 @@ func aggregate10(rules []*ofproto.Rule) *of10.AggregateStats {
 		agg.FlowCount++
 	}
 	return &agg
-}
-
-// packNXFlowStats writes the rules' entries into p's replies as it goes,
-// with one entry struct reused, and sends the last reply.
-func packNXFlowStats(p *replyPacker, rules []*ofproto.Rule, now time.Time) {
-	var fs of10.NXFlowStats
-	for _, r := range rules {
-		nxFlowStats(&fs, r, now)
-		n := p.mark()
-		p.body = fs.Append(p.body)
-		p.added(n)
-	}
-	p.finish()
 }
 
 // nxFlowStats fills s with r's entry, reusing s's match slice.
