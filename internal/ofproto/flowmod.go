@@ -59,12 +59,11 @@ func NewFlowMod(cmd FlowModCommand) *FlowMod {
 
 // FlowMod applies fm (OF1.3 §6.4).
 func (b *Bridge) FlowMod(fm *FlowMod) error {
-	m, err := checkFlowMod(fm)
-	if err != nil {
+	if err := checkFlowMod(fm); err != nil {
 		return err
 	}
 	b.mu.Lock()
-	removed, changed, err := b.flowModLocked(fm, &m)
+	removed, changed, err := b.flowModLocked(fm, &fm.Match)
 	if err != nil || !changed {
 		b.mu.Unlock()
 		return err
@@ -73,26 +72,21 @@ func (b *Bridge) FlowMod(fm *FlowMod) error {
 	return nil
 }
 
-// checkFlowMod validates what fm says on its own, without the tables,
-// and returns its match.
-func checkFlowMod(fm *FlowMod) (Match, error) {
+// checkFlowMod validates what fm says on its own, without the tables.
+func checkFlowMod(fm *FlowMod) error {
 	switch fm.Command {
 	case FlowAdd, FlowModify, FlowModifyStrict, FlowDelete, FlowDeleteStrict:
 	default:
-		return Match{}, ofErr(ErrFlowModFailed, FlowModBadCommand, "flow-mod command %d", fm.Command)
+		return ofErr(ErrFlowModFailed, FlowModBadCommand, "flow-mod command %d", fm.Command)
 	}
 	if fm.Table == TableAll {
 		if fm.Command != FlowDelete && fm.Command != FlowDeleteStrict {
-			return Match{}, ofErr(ErrFlowModFailed, FlowModBadTableID, "table all in add/modify")
+			return ofErr(ErrFlowModFailed, FlowModBadTableID, "table all in add/modify")
 		}
 	} else if int(fm.Table) >= MaxTables {
-		return Match{}, ofErr(ErrFlowModFailed, FlowModBadTableID, "table %d", fm.Table)
+		return ofErr(ErrFlowModFailed, FlowModBadTableID, "table %d", fm.Table)
 	}
-	m := fm.Match
-	if err := ValidateMatch(&m); err != nil {
-		return Match{}, err
-	}
-	return m, nil
+	return ValidateMatch(&fm.Match)
 }
 
 // flowModLocked applies a checked fm: the rules it removed, whether it

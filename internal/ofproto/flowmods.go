@@ -13,22 +13,21 @@ import "time"
 func (b *Bridge) FlowMods(fms []*FlowMod) (failed int, err error) {
 	// Checks that need no tables run before the lock; the first bad
 	// flow-mod still fails only after the ones before it were applied.
-	matches := make([]Match, len(fms))
 	limit, limitErr := len(fms), error(nil)
 	for i, fm := range fms {
-		if matches[i], err = checkFlowMod(fm); err != nil {
+		if err = checkFlowMod(fm); err != nil {
 			limit, limitErr = i, err
 			break
 		}
 	}
 
 	b.mu.Lock()
-	u := &undoLog{seq: b.seq}
+	u := &undoLog{seq: b.seq, entries: make([]undoEntry, 0, limit)}
 	b.undo = u
 	var removed []Removed
 	changed := false
 	for i := 0; i < limit; i++ {
-		rm, ch, err := b.flowModLocked(fms[i], &matches[i])
+		rm, ch, err := b.flowModLocked(fms[i], &fms[i].Match)
 		if err != nil {
 			limit, limitErr = i, err
 			break
@@ -60,19 +59,25 @@ const (
 	undoRemove                // r left its table
 )
 
+// undoEntry is kept small: a bundle of 100 000 adds logs 100 000 of them.
 type undoEntry struct {
 	op     undoOp
 	r, old *Rule
-	// undoModify: r's previous state; reset: the counters were zeroed.
+	// undoModify: r's previous state; undoRemove: the creation stamp of
+	// r's subtable, in case removing r emptied it.
+	modify *undoModified
+	stSeq  uint64
+}
+
+// undoModified is a modified rule's previous state; reset says the
+// modify zeroed the counters.
+type undoModified struct {
 	instr    Instructions
 	modified time.Time
 	cookie   uint64
 	reset    bool
 	packets  uint64
 	bytes    uint64
-	// undoRemove: the creation stamp of r's subtable, in case removing
-	// r emptied it.
-	stSeq uint64
 }
 
 // undoLog records the changes of a FlowMods transaction. A nil log (a
@@ -92,11 +97,11 @@ func (u *undoLog) logModify(r *Rule, reset bool) {
 	if u == nil {
 		return
 	}
-	e := undoEntry{op: undoModify, r: r, instr: r.Instructions, modified: r.Modified, cookie: r.Cookie, reset: reset}
+	m := &undoModified{instr: r.Instructions, modified: r.Modified, cookie: r.Cookie, reset: reset}
 	if reset {
-		e.packets, e.bytes = r.Packets.Load(), r.Bytes.Load()
+		m.packets, m.bytes = r.Packets.Load(), r.Bytes.Load()
 	}
-	u.entries = append(u.entries, e)
+	u.entries = append(u.entries, undoEntry{op: undoModify, r: r, modify: m})
 }
 
 func (u *undoLog) logRemove(b *Bridge, r *Rule) {
@@ -125,11 +130,12 @@ func (u *undoLog) rollback(b *Bridge) {
 			e.r.removed.Store(true)
 			e.old.removed.Store(false)
 		case undoModify:
-			e.r.Instructions, e.r.Modified, e.r.Cookie = e.instr, e.modified, e.cookie
-			if e.reset {
+			m := e.modify
+			e.r.Instructions, e.r.Modified, e.r.Cookie = m.instr, m.modified, m.cookie
+			if m.reset {
 				// Zeroed by the modify; traffic counted since is kept.
-				e.r.Packets.Add(e.packets)
-				e.r.Bytes.Add(e.bytes)
+				e.r.Packets.Add(m.packets)
+				e.r.Bytes.Add(m.bytes)
 			}
 		case undoRemove:
 			cls.reinsert(e.r, e.stSeq)
