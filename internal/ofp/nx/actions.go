@@ -282,6 +282,8 @@ func DecodeAction(b []byte) (ofp.Action, error) {
 		return &RegLoad2{Field: o}, nil
 	case ActNote:
 		return &Note{Data: p}, nil
+	case ActLearn:
+		return decodeLearn(b)
 	case ActOutputReg:
 		if size(24) {
 			return &OutputReg{OfsNBits: binary.BigEndian.Uint16(p), Src: binary.BigEndian.Uint32(p[2:]), MaxLen: binary.BigEndian.Uint16(p[6:])}, nil
