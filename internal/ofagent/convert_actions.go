@@ -154,6 +154,8 @@ func actionFromNX(in ofp.Action) (ofproto.Action, error) {
 		return ofproto.Action{Type: ofproto.ActPopMPLS, Ethertype: a.Ethertype}, nil
 	case *nx.SetMPLSTTL:
 		return ofproto.Action{Type: ofproto.ActSetMPLSTTL, TTL: a.TTL}, nil
+	case *nx.Learn:
+		return learnFromNX(a)
 	}
 	return ofproto.Action{}, errBadExpType
 }
@@ -336,6 +338,8 @@ func actionToNX(a *ofproto.Action) (ofp.Action, bool) {
 		return &nx.NoArg{Subtype: nx.ActDecTTL}, true
 	case ofproto.ActSetQueue:
 		return &nx.SetQueue{Queue: a.Queue}, true
+	case ofproto.ActLearn:
+		return learnToNX(a.Learn)
 	case ofproto.ActSetField:
 		f := flow.FieldByID(a.Field)
 		if f == nil {

@@ -174,6 +174,8 @@ func (b *Bridge) validateAction(a *Action, ctx *actionContext, packetOut bool) e
 		if src == nil || a.NBits == 0 || int(a.SrcOfs)+int(a.NBits) > src.Bits {
 			return ofErr(ErrBadAction, BadActionBadArgument, "output_reg field")
 		}
+	case ActLearn:
+		return validateLearn(a.Learn, ctx)
 	case ActPushVLAN:
 		if a.Ethertype != flow.EthTypeVLAN && a.Ethertype != flow.EthTypeQinQ {
 			return ofErr(ErrBadAction, BadActionBadArgument, "push_vlan %#x", a.Ethertype)

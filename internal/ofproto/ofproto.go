@@ -32,6 +32,7 @@ type Ofproto struct {
 	cookies  cookieTable
 	ctxPool  sync.Pool
 	macSeq   atomic.Uint64
+	learns   learnQueue // learned flow-mods waiting to be applied (learn.go)
 	rebuilds atomic.Uint64
 }
 

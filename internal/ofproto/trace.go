@@ -100,6 +100,7 @@ func (o *Ofproto) PacketOut(bridge string, inPort uint32, actions []Action, pkt 
 	// The packet is executed once: what its translation went through
 	// counts it, as in OVS.
 	c.pushStats(1, uint64(len(pkt)), c.now)
+	o.queueLearned(c)
 	return append(odp.Actions(nil), c.acts...), nil
 }
 
@@ -178,6 +179,7 @@ var actionNames = [...]string{
 	ActSetMPLSTTL: "set_mpls_ttl", ActDecMPLSTTL: "dec_mpls_ttl", ActCopyTTLOut: "copy_ttl_out",
 	ActCopyTTLIn: "copy_ttl_in", ActController: "controller", ActResubmit: "resubmit",
 	ActRegMove: "move", ActOutputReg: "output_reg", ActNote: "note", ActEnqueue: "enqueue", ActMeter: "meter",
+	ActLearn: "learn",
 }
 
 func actionName(a *Action) string {

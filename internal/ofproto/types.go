@@ -77,6 +77,7 @@ const (
 	ActNote                             // Note (no effect)
 	ActEnqueue                          // Port, Queue (OF1.0)
 	ActMeter                            // Meter (OF1.5-style meter action; OF1.3 uses the instruction)
+	ActLearn                            // Learn (NX learn: add a flow built from the packet)
 )
 
 // Action is one OpenFlow action. Only the fields its Type uses are set.
@@ -109,6 +110,8 @@ type Action struct {
 	Controllers  []uint16 // dec_ttl: controller ids to notify
 
 	Note []byte
+
+	Learn *Learn // learn: a pointer, so Action stays small
 }
 
 // Instructions is a rule's instruction set (OF1.3 §5.9), executed in the

@@ -74,6 +74,7 @@ func (o *Ofproto) Upcall(u *dpif.Upcall) error {
 	if c.macsChanged {
 		o.macChanged()
 	}
+	o.queueLearned(c)
 	return nil
 }
 

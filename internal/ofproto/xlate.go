@@ -67,6 +67,9 @@ type xlateCtx struct {
 	buckets []bucketRef
 	macs    []macRef
 
+	// learned: flow-mods learn actions built, for the upcall to queue.
+	learned []learnedMod
+
 	trace *Trace
 
 	// pkt is the packet being translated, when there is one (upcalls,
@@ -131,6 +134,8 @@ func (c *xlateCtx) start(pm *portMap, bs *bridgeState, k *flow.Key, ofport uint3
 	c.exit, c.aborted, c.packetOut, c.inPortUsed, c.noInstall = false, false, false, false, false
 	c.now = c.o.opts.Now().UnixNano()
 	c.macsChanged = false
+	clear(c.learned)
+	c.learned = c.learned[:0]
 	c.rules, c.tables, c.buckets, c.macs = c.rules[:0], c.tables[:0], c.buckets[:0], c.macs[:0]
 }
 

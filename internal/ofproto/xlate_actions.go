@@ -53,6 +53,8 @@ func (c *xlateCtx) action(a *Action) {
 		c.output(port, a.MaxLen)
 	case ActMeter:
 		c.meter(a.Meter)
+	case ActLearn:
+		c.learn(a.Learn)
 	case ActSetQueue, ActNote:
 		// No datapath queues yet; notes have no effect by definition.
 	case ActPushPBB, ActPopPBB:
