@@ -20,6 +20,7 @@ var (
 	errBadValue = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadValue}
 	errBadWild  = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadWildcards}
 	errDupField = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCDupField}
+	errPrereq   = &ofp.Error{Type: ofp.ETBadMatch, Code: ofp.BMCBadPrereq}
 )
 
 // fieldOfTLV finds the model field a TLV names: OXM basic by its code,
@@ -47,7 +48,10 @@ func tlvWidth(o *ofp.OXM, f *flow.Field) int {
 // unknown fields (OFPBMC_BAD_FIELD), wrong lengths (BAD_LEN), masks on
 // fields that take none (BAD_MASK), value bits outside the mask
 // (BAD_WILDCARDS), values wider than the field (BAD_VALUE) and repeats
-// (DUP_FIELD). Prerequisites are checked by ofproto.ValidateMatch.
+// (DUP_FIELD), and fields named without their prerequisites (BAD_PREREQ).
+// The prerequisites are judged per named field, as OVS does while it pulls
+// the match: ofproto.ValidateMatch judges the bits, and NXM's vlan_tci,
+// which needs no VLAN, shares its bits with OXM's vlan_pcp, which does.
 func MatchFromTLVs(tlvs []ofp.OXM) (ofproto.Match, error) {
 	var m ofproto.Match
 	var seen [flow.NumFieldIDs]bool
@@ -93,6 +97,11 @@ func MatchFromTLVs(tlvs []ofp.OXM) (ofproto.Match, error) {
 		}
 		f.SetMasked(&m.Key, v, mask)
 		f.SetMasked(&m.Mask, mask, mask)
+	}
+	for i := range tlvs {
+		if f := fieldOfTLV(&tlvs[i]); !f.PrereqsOK(&m.Key, &m.Mask) {
+			return m, errPrereq
+		}
 	}
 	return m, nil
 }
