@@ -125,6 +125,14 @@ func (c *switchCmds) counters(add func(string, uint64)) {
 	add("datapath_drop_tx_failed", t.DropTxFailed)
 	add("drop_action_of_pipeline", t.DropNoActions)
 	add("datapath_drop_upcall_error", t.DropUpcallLost)
+	// learn actions: flow-mods handed off by translation, those dropped
+	// because the queue was full, and what applying them did.
+	queued, dropped, added, refreshed, failed := c.sw.Ofproto().LearnStats()
+	add("learn_queued", queued)
+	add("learn_dropped", dropped)
+	add("learn_added", added)
+	add("learn_refreshed", refreshed)
+	add("learn_failed", failed)
 }
 
 // memory reports sizes for memory/show.

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,22 @@ func TestLearnMACLearning(t *testing.T) {
 	waitCounter(t, "learned flow to b n_packets", before+3, func() int {
 		return s.flowPackets(t, "table=1,dl_dst="+macB)
 	})
+
+	// coverage/show counts what the learn actions did: each ping is
+	// learned again (the translation is not cached), and the first ones
+	// made a rule per MAC.
+	cov := mustAppctl(t, s.g, "coverage/show")
+	for _, name := range []string{"learn_queued", "learn_added", "learn_refreshed"} {
+		m := regexp.MustCompile(`(?m)^` + name + ` +.*total: (\d+)$`).FindStringSubmatch(cov)
+		if m == nil || m[1] == "0" {
+			t.Errorf("coverage/show has no %s count:\n%s", name, cov)
+		}
+	}
+	if m := regexp.MustCompile(`(?m)^learn_added +.*total: (\d+)$`).FindStringSubmatch(cov); m != nil {
+		if n, _ := strconv.Atoi(m[1]); n < 2 {
+			t.Errorf("learn_added total %d, want at least 2 (one rule per MAC)", n)
+		}
+	}
 
 	// With no traffic, hard_timeout removes them; the flood rule stays.
 	WaitFor(t, 10*time.Second, "learned flows to expire", func() bool {
