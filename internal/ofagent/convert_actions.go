@@ -74,7 +74,7 @@ func setFieldFromTLV(o *ofp.OXM) (ofproto.Action, error) {
 	}
 	a := ofproto.Action{Type: ofproto.ActSetField, Field: f.ID}
 	if len(o.Value) != f.Bytes { // 16-bit NXM in_port
-		a.Value = f.Value(uint64(portFrom16(uint16(o.Value[0])<<8 | uint16(o.Value[1]))))
+		a.Value = f.Value(uint64(ofproto.PortFrom16(uint16(o.Value[0])<<8 | uint16(o.Value[1]))))
 	} else {
 		copy(a.Value[:], o.Value)
 	}
@@ -98,7 +98,7 @@ func actionFromNX(in ofp.Action) (ofproto.Action, error) {
 	case *nx.Resubmit:
 		port := ofproto.PortInPort
 		if a.InPort != 0xfff8 {
-			port = portFrom16(a.InPort)
+			port = ofproto.PortFrom16(a.InPort)
 		}
 		return ofproto.Action{Type: ofproto.ActResubmit, Port: port, Table: a.Table}, nil
 	case *nx.SetTunnel:
@@ -222,7 +222,7 @@ func ActionsFrom10(in []ofp.Action, m *ofproto.Match) ([]ofproto.Action, error) 
 		var err error
 		switch w := wa.(type) {
 		case *of10.Output:
-			a = ofproto.Action{Type: ofproto.ActOutput, Port: portFrom16(w.Port), MaxLen: w.MaxLen}
+			a = ofproto.Action{Type: ofproto.ActOutput, Port: ofproto.PortFrom16(w.Port), MaxLen: w.MaxLen}
 		case *of10.Set16:
 			switch w.Type {
 			case of10.ActSetVLANVID:
@@ -261,7 +261,7 @@ func ActionsFrom10(in []ofp.Action, m *ofproto.Match) ([]ofproto.Action, error) 
 			}
 			a = set(id, uint64(w.Addr))
 		case *of10.Enqueue:
-			a = ofproto.Action{Type: ofproto.ActEnqueue, Port: portFrom16(w.Port), Queue: w.QueueID}
+			a = ofproto.Action{Type: ofproto.ActEnqueue, Port: ofproto.PortFrom16(w.Port), Queue: w.QueueID}
 		case *of10.VendorAction:
 			err = errBadExperimenter
 		default:
@@ -307,7 +307,7 @@ func actionToNX(a *ofproto.Action) (ofp.Action, bool) {
 	case ofproto.ActResubmit:
 		port := uint16(0xfff8)
 		if a.Port != ofproto.PortInPort {
-			port = portTo16(a.Port)
+			port = ofproto.PortTo16(a.Port)
 		}
 		sub := nx.ActResubmitTable
 		if a.Table == ofproto.TableAll {
@@ -424,9 +424,9 @@ func ActionsTo10(in []ofproto.Action) []ofp.Action {
 		var w ofp.Action
 		switch a.Type {
 		case ofproto.ActOutput:
-			w = &of10.Output{Port: portTo16(a.Port), MaxLen: a.MaxLen}
+			w = &of10.Output{Port: ofproto.PortTo16(a.Port), MaxLen: a.MaxLen}
 		case ofproto.ActEnqueue:
-			w = &of10.Enqueue{Port: portTo16(a.Port), QueueID: a.Queue}
+			w = &of10.Enqueue{Port: ofproto.PortTo16(a.Port), QueueID: a.Queue}
 		case ofproto.ActPopVLAN:
 			w = &of10.Set8{Type: of10.ActStripVLAN}
 		case ofproto.ActPushMPLS, ofproto.ActPopMPLS:

@@ -79,7 +79,7 @@ func MatchFromTLVs(tlvs []ofp.OXM) (ofproto.Match, error) {
 			mask = f.AllOnes()
 		}
 		if w == 2 && f.Bytes == 4 { // NXM_OF_IN_PORT
-			p := portFrom16(uint16(v[0])<<8 | uint16(v[1]))
+			p := ofproto.PortFrom16(uint16(v[0])<<8 | uint16(v[1]))
 			v = f.Value(uint64(p))
 			mask = f.AllOnes()
 		}
@@ -265,7 +265,7 @@ func tlvFor(f *flow.Field, v, mask [16]byte, exact, nxm bool) (ofp.OXM, bool) {
 	var o ofp.OXM
 	switch {
 	case f.ID == flow.FieldInPort && nxm:
-		p := portTo16(uint32(f.Uint(v)))
+		p := ofproto.PortTo16(uint32(f.Uint(v)))
 		o = ofp.OXM{Class: ofp.ClassNXM0, Field: 0, Value: []byte{byte(p >> 8), byte(p)}}
 		return o, true
 	case hasOXM && (!nxm || !hasNXM):
@@ -281,28 +281,6 @@ func tlvFor(f *flow.Field, v, mask [16]byte, exact, nxm bool) (ofp.OXM, bool) {
 		o.Mask = append([]byte(nil), mask[:f.Bytes]...)
 	}
 	return o, true
-}
-
-// OpenFlow 1.0 reserved ports: 0xff00 and up map onto 0xffffff00 and up.
-const of10PortMax = 0xff00
-
-func portFrom16(p uint16) uint32 {
-	if p >= of10PortMax {
-		return uint32(p) + 0xffff0000
-	}
-	return uint32(p)
-}
-
-// portTo16 narrows a port to OpenFlow 1.0; ports that do not fit become
-// OFPP_NONE.
-func portTo16(p uint32) uint16 {
-	switch {
-	case p >= ofproto.PortMax:
-		return uint16(p - 0xffff0000)
-	case p >= of10PortMax:
-		return 0xffff
-	}
-	return uint16(p)
 }
 
 type fieldHeader struct {

@@ -36,7 +36,7 @@ func MatchFrom10(w *of10.Match) ofproto.Match {
 	k, mk := &m.Key, &m.Mask
 	wc := w.Wildcards
 	if wc&fw10InPort == 0 {
-		k.InPort, mk.InPort = portFrom16(w.InPort), 0xffffffff
+		k.InPort, mk.InPort = ofproto.PortFrom16(w.InPort), 0xffffffff
 	}
 	if wc&fw10DLSrc == 0 {
 		k.EthSrc, mk.EthSrc = w.DLSrc, [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
@@ -108,7 +108,7 @@ func MatchTo10(m *ofproto.Match) of10.Match {
 	w := of10.Match{Wildcards: fw10All}
 	if mk.InPort != 0 {
 		w.Wildcards &^= fw10InPort
-		w.InPort = portTo16(k.InPort)
+		w.InPort = ofproto.PortTo16(k.InPort)
 	}
 	if mk.EthSrc != ([6]byte{}) {
 		w.Wildcards &^= fw10DLSrc

@@ -187,11 +187,11 @@ func TestPorts16(t *testing.T) {
 		p16 uint16
 		p32 uint32
 	}{{1, 1}, {0xfff8, ofproto.PortInPort}, {0xfffd, ofproto.PortController}, {0xfffe, ofproto.PortLocal}, {0xffff, ofproto.PortAny}} {
-		if got := portFrom16(c.p16); got != c.p32 {
-			t.Errorf("portFrom16(%#x) = %#x", c.p16, got)
+		if got := ofproto.PortFrom16(c.p16); got != c.p32 {
+			t.Errorf("ofproto.PortFrom16(%#x) = %#x", c.p16, got)
 		}
-		if got := portTo16(c.p32); got != c.p16 {
-			t.Errorf("portTo16(%#x) = %#x", c.p32, got)
+		if got := ofproto.PortTo16(c.p32); got != c.p16 {
+			t.Errorf("ofproto.PortTo16(%#x) = %#x", c.p32, got)
 		}
 	}
 }

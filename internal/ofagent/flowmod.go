@@ -77,7 +77,7 @@ func (c *ofconn) flowMod10(cmd uint16, match ofproto.Match, cookie uint64, idle,
 			fm.Table = ofproto.TableAll
 		}
 	case ofproto.FlowDelete, ofproto.FlowDeleteStrict:
-		fm.OutPort = portFrom16(outPort)
+		fm.OutPort = ofproto.PortFrom16(outPort)
 		if outPort == 0xffff {
 			fm.OutPort = ofproto.PortAny
 		}

@@ -54,14 +54,14 @@ func (c *ofconn) handle10(msg []byte) error {
 		}
 		return c.applyFlowMod10(fm)
 	case *of10.PortMod:
-		return c.a.portMod(portFrom16(m.PortNo), m.HWAddr, m.Config, m.Mask)
+		return c.a.portMod(ofproto.PortFrom16(m.PortNo), m.HWAddr, m.Config, m.Mask)
 	case *of10.PacketOut:
 		var none ofproto.Match
 		acts, err := ActionsFrom10(m.Actions, &none)
 		if err != nil {
 			return err
 		}
-		inPort := portFrom16(m.InPort)
+		inPort := ofproto.PortFrom16(m.InPort)
 		if m.InPort == 0xffff {
 			inPort = ofproto.PortAny
 		}

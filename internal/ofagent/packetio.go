@@ -60,7 +60,7 @@ func (c *ofconn) packetInMsg(pi *ofproto.PacketIn) []byte {
 			TableID: pi.TableID, Cookie: pi.Cookie, Match: TLVsFromMatch(&md, true), Data: data}
 		return of10.NewNicira(0, of10.NXTPacketIn, body).AppendTo(nil)
 	}
-	m := &of10.PacketIn{BufferID: ofproto.NoBuffer, TotalLen: total, InPort: portTo16(pi.Match.InPort),
+	m := &of10.PacketIn{BufferID: ofproto.NoBuffer, TotalLen: total, InPort: ofproto.PortTo16(pi.Match.InPort),
 		Reason: uint8(pi.Reason), Data: data}
 	return m.AppendTo(nil)
 }
@@ -182,7 +182,7 @@ func portTo13(p *ofproto.Port) of13.Port {
 
 func portTo10(p *ofproto.Port) of10.PhyPort {
 	// OF1.0 state has no LIVE bit; bit 1 is STP state, left as listen (0).
-	return of10.PhyPort{PortNo: portTo16(p.OFPort), HWAddr: p.HWAddr, Name: portName(p.Name),
+	return of10.PhyPort{PortNo: ofproto.PortTo16(p.OFPort), HWAddr: p.HWAddr, Name: portName(p.Name),
 		Config: uint32(p.Config), State: uint32(p.State & ofproto.StateLinkDown),
 		Curr: p.Curr, Advertised: p.Advertised, Supported: p.Supported, Peer: p.Peer}
 }

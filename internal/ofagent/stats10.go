@@ -54,9 +54,9 @@ func (c *ofconn) stats10(m *of10.StatsRequest) error {
 	case of10.StatsPort:
 		req := body.(*of10.PortStatsRequest)
 		for _, p := range a.b.Ports() {
-			if req.PortNo == 0xffff || portFrom16(req.PortNo) == p.OFPort {
+			if req.PortNo == 0xffff || ofproto.PortFrom16(req.PortNo) == p.OFPort {
 				s := a.portStats13(p)
-				parts = append(parts, &of10.PortStats{PortNo: portTo16(p.OFPort), RxPackets: s.RxPackets,
+				parts = append(parts, &of10.PortStats{PortNo: ofproto.PortTo16(p.OFPort), RxPackets: s.RxPackets,
 					TxPackets: s.TxPackets, RxBytes: s.RxBytes, TxBytes: s.TxBytes, RxDropped: s.RxDropped,
 					TxDropped: s.TxDropped, RxErrors: s.RxErrors, TxErrors: s.TxErrors})
 			}
@@ -92,7 +92,7 @@ func flowFilter10(match ofproto.Match, table uint8, outPort uint16) ofproto.Flow
 	f := ofproto.AllFlows()
 	f.Table, f.Match = table, match
 	if outPort != 0xffff {
-		f.OutPort = portFrom16(outPort)
+		f.OutPort = ofproto.PortFrom16(outPort)
 	}
 	return f
 }

@@ -129,7 +129,7 @@ func checkLearnSubfield(f *flow.Field, ofs, n uint16) error {
 // readLearnSource returns NBits of f at ofs from k, right-aligned.
 func readLearnSource(f *flow.Field, k *flow.Key, ofs, n uint16) (v [16]byte) {
 	if f.ID == flow.FieldInPort {
-		p := portTo16bits(k.InPort)
+		p := PortTo16(k.InPort)
 		v[14], v[15] = byte(p>>8), byte(p)
 		return v
 	}
@@ -144,7 +144,7 @@ func readLearnSource(f *flow.Field, k *flow.Key, ofs, n uint16) (v [16]byte) {
 // f: the value and the mask of those bits, in the field's wire layout.
 func learnValue(f *flow.Field, ofs, n uint16, sub *[16]byte) (v, m [16]byte) {
 	if f.ID == flow.FieldInPort {
-		return f.Value(uint64(portFrom16bits(uint16(sub[14])<<8 | uint16(sub[15])))), f.AllOnes()
+		return f.Value(uint64(PortFrom16(uint16(sub[14])<<8 | uint16(sub[15])))), f.AllOnes()
 	}
 	for i := 0; i < int(n) && int(ofs)+i < f.Bytes*8; i++ {
 		orBit(&m, f.Bytes, int(ofs)+i, 1)
@@ -163,16 +163,29 @@ func writeLearned(f *flow.Field, ofs, n uint16, sub *[16]byte, m *Match) {
 	f.SetMasked(&m.Mask, mask, mask)
 }
 
-// portTo16bits and portFrom16bits map OpenFlow ports between the key's
-// 32 bits and NXM_OF_IN_PORT's 16 (reserved ports 0xffffff00+ <-> 0xff00+).
-func portTo16bits(p uint32) uint16 { return uint16(p) }
+// PortTo16 narrows an OpenFlow port to the 16 bits of OpenFlow 1.0 and
+// NXM_OF_IN_PORT: reserved ports 0xffffff00 and up become 0xff00 and up,
+// other ports that do not fit become OFPP_NONE (0xffff).
+func PortTo16(p uint32) uint16 {
+	switch {
+	case p >= PortMax:
+		return uint16(p - 0xffff0000)
+	case p >= portMax16:
+		return 0xffff
+	}
+	return uint16(p)
+}
 
-func portFrom16bits(p uint16) uint32 {
-	if p >= 0xff00 {
-		return 0xffff0000 | uint32(p)
+// PortFrom16 widens a 16-bit port: 0xff00 and up are the reserved ports.
+func PortFrom16(p uint16) uint32 {
+	if p >= portMax16 {
+		return uint32(p) + 0xffff0000
 	}
 	return uint32(p)
 }
+
+// portMax16 is OpenFlow 1.0's OFPP_MAX: 0xff00 and up are reserved.
+const portMax16 = 0xff00
 
 // learnQueue hands learned flow-mods from translation (a PMD's upcall,
 // holding the bridges' read locks) to a goroutine that applies them with

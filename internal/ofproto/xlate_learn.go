@@ -56,10 +56,7 @@ func (c *xlateCtx) learnSpec(s *LearnSpec, fm *FlowMod) {
 			return
 		}
 		src.UnwildcardPrereqs(&c.wc)
-		ones := [16]byte{}
-		for i := range ones {
-			ones[i] = 0xff
-		}
+		ones := allOnes16
 		_, m := learnValue(src, s.SrcOfs, s.NBits, &ones)
 		src.SetMasked(&c.wc, m, m)
 		sub = readLearnSource(src, &c.key, s.SrcOfs, s.NBits)
@@ -88,7 +85,7 @@ func (c *xlateCtx) learnSpec(s *LearnSpec, fm *FlowMod) {
 				return
 			}
 		}
-		port := portFrom16bits(uint16(sub[14])<<8 | uint16(sub[15]))
+		port := PortFrom16(uint16(sub[14])<<8 | uint16(sub[15]))
 		switch {
 		case port < 0xff00, port == PortInPort, port == PortFlood, port == PortLocal, port == PortAll:
 			fm.Apply = append(fm.Apply, Action{Type: ActOutput, Port: port})
