@@ -21,7 +21,7 @@ type replyPacker struct {
 
 func newReplyPacker(prefix []byte, budget int, send func(body []byte, more bool)) *replyPacker {
 	p := &replyPacker{prefix: prefix, budget: budget, send: send}
-	p.body = append(make([]byte, 0, budget+len(prefix)), prefix...)
+	p.body = append([]byte(nil), prefix...) // grows to one reply's size, then is reused
 	return p
 }
 
