@@ -206,6 +206,34 @@ func TestSendMergeable(t *testing.T) {
 	}
 }
 
+// TestSendHeaderOverStale: a receive buffer holds whatever its last use
+// left, a stale header or garbage; every packet still gets exactly the
+// header of a one-buffer packet.
+func TestSendHeaderOverStale(t *testing.T) {
+	r := start(t, 1, allFeatures, 64)
+	rx := r.q(0)
+	heads := rx.PostRx(3, 256)
+	want := []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}
+	for i, fill := range []byte{0xff, 0, 0} {
+		b := rx.DescBytes(heads[i], 256)
+		for j := range b {
+			b[j] = fill
+		}
+	}
+	copy(rx.DescBytes(heads[2], 12), want) // already right
+	rx.DescBytes(heads[1], 12)[10] = 2     // a stale num_buffers
+	pkt := frame(60, 7)
+	if n := r.dev.Send(0, batchOf(pkt, pkt, pkt)); n != 3 {
+		t.Fatalf("Send = %d, want 3", n)
+	}
+	for _, u := range rx.TakeUsed() {
+		b := rx.DescBytes(u.ID, u.Len)
+		if !bytes.Equal(b[:12], want) || !bytes.Equal(b[12:], pkt) {
+			t.Errorf("buffer %d: header %x, packet equal %v", u.ID, b[:12], bytes.Equal(b[12:], pkt))
+		}
+	}
+}
+
 func TestSendWithoutMergeable(t *testing.T) {
 	r := start(t, 1, allFeatures&^vhost.FeatNetMrgRxbuf, 64)
 	rx := r.q(0)
