@@ -227,21 +227,32 @@ func (o *Ofproto) queueLearned(c *xlateCtx) {
 	if len(c.learned) == 0 {
 		return
 	}
-	q := &o.learns
+	if o.learns.put(c.learned) {
+		go o.applyLearned(o.learns.channel())
+	}
+	clear(c.learned)
+	c.learned = c.learned[:0]
+}
+
+// put queues ms without blocking (a flow-mod that does not fit is dropped
+// and counted) and reports whether the caller must start the applier. The
+// flow-mods are shared, not copied: nothing changes a learned FlowMod once
+// translation built it (Bridge.learnFlow copies what it keeps), so one
+// megaflow's xcache entry can queue the same ones again and again.
+func (q *learnQueue) put(ms []learnedMod) (startApplier bool) {
+	if len(ms) == 0 {
+		return false
+	}
 	ch := q.channel()
-	for i := range c.learned {
+	for i := range ms {
 		select {
-		case ch <- c.learned[i]:
+		case ch <- ms[i]:
 			q.Queued.Add(1)
 		default:
 			q.Dropped.Add(1)
 		}
 	}
-	clear(c.learned)
-	c.learned = c.learned[:0]
-	if q.running.CompareAndSwap(false, true) {
-		go o.applyLearned(ch)
-	}
+	return q.running.CompareAndSwap(false, true)
 }
 
 // applyLearned applies queued flow-mods until the queue is empty.

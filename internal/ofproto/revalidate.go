@@ -4,11 +4,13 @@ import (
 	"sync"
 
 	"github.com/govs/govs/internal/dpif"
+	"github.com/govs/govs/internal/flow"
 )
 
 // Revalidation: installed megaflows come back here periodically and after
 // changes. Their statistics go to the rules, group buckets and MAC entries
-// their translation went through (the xcache entry behind Ref), and they
+// their translation went through (the xcache entry behind Ref), a megaflow
+// that saw packets learns again what its learn actions learned, and they
 // are translated again: the datapath keeps, fixes or deletes each one by
 // comparing the new mask and actions with its own.
 
@@ -18,8 +20,8 @@ func (o *Ofproto) Revalidate(r *dpif.Revalidation) error {
 	if used == 0 {
 		used = o.opts.Now().UnixNano()
 	}
-	if r.Packets > 0 && o.xc.push(r.Ref, r.Packets, r.Bytes, used) {
-		o.macChanged()
+	if r.Packets > 0 {
+		o.push(r.Ref, r.Packets, r.Bytes, used)
 	}
 	// Nothing translation reads has changed since this megaflow was last
 	// translated: its mask and actions stand (OVS's revalidators also
@@ -47,6 +49,13 @@ func (o *Ofproto) Revalidate(r *dpif.Revalidation) error {
 	c.finish()
 	unlockAll(pm)
 
+	if len(c.learned) > 0 && !maskCovers(&r.Mask, &c.wc) {
+		// The datapath deletes this megaflow, and the key it keeps is
+		// masked: what learn read from bits it had wildcarded is not the
+		// packets'. Its last packets must not replay that.
+		clear(c.learned)
+		c.learned = c.learned[:0]
+	}
 	r.Mask, r.Actions = c.wc, c.acts
 	if c.noInstall {
 		r.Delete = true
@@ -56,7 +65,37 @@ func (o *Ofproto) Revalidate(r *dpif.Revalidation) error {
 	} else {
 		r.Ref = o.xc.alloc(c)
 	}
+	// Revalidation never queues what it learned: the entry keeps it for
+	// the packets the next rounds see.
+	clear(c.learned)
+	c.learned = c.learned[:0]
 	return nil
+}
+
+// maskCovers reports whether installed has every bit of wc (in_port
+// aside, which the datapath always matches exactly).
+func maskCovers(installed, wc *flow.Mask) bool {
+	m := *installed
+	m.InPort = ^uint32(0)
+	iw, ww := m.Words(), wc.Words()
+	for i := range ww {
+		if ww[i]&^iw[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// push gives a megaflow's statistics to its xcache entry (xcache.push)
+// and starts the learn applier when that queued flow-mods.
+func (o *Ofproto) push(ref uint64, pkts, bytes uint64, used int64) {
+	macsChanged, startApplier := o.xc.push(ref, pkts, bytes, used, &o.learns)
+	if startApplier {
+		go o.applyLearned(o.learns.channel())
+	}
+	if macsChanged {
+		o.macChanged()
+	}
 }
 
 // Release implements dpif.Releaser: it tells ofproto that the datapath deleted the megaflow behind ref
@@ -66,8 +105,8 @@ func (o *Ofproto) Release(ref uint64, packets, bytes uint64, used int64) {
 	if ref == 0 {
 		return
 	}
-	if packets > 0 && o.xc.push(ref, packets, bytes, used) {
-		o.macChanged()
+	if packets > 0 {
+		o.push(ref, packets, bytes, used)
 	}
 	o.xc.release(ref)
 }
@@ -82,7 +121,8 @@ func (o *Ofproto) XCacheLen() int {
 }
 
 // xcache holds one entry per installed megaflow (OVS's xlate cache): the
-// rules, table lookups, buckets and MAC entries to credit. A Ref is the entry's index+1
+// rules, table lookups, buckets and MAC entries to credit, and the
+// flow-mods its learn actions built, to learn again (XC_LEARN). A Ref is the entry's index+1
 // in its low 32 bits and a generation in its high bits, so a stale Ref
 // never credits the wrong megaflow. Entries and their slices are reused.
 type xcache struct {
@@ -100,6 +140,7 @@ type xcEntry struct {
 	tables  []tableRef
 	buckets []bucketRef
 	macs    []macRef
+	learned []learnedMod
 }
 
 func (x *xcache) alloc(c *xlateCtx) uint64 {
@@ -127,6 +168,7 @@ func (e *xcEntry) fill(c *xlateCtx) {
 	e.tables = append(e.tables[:0], c.tables...)
 	e.buckets = append(e.buckets[:0], c.buckets...)
 	e.macs = append(e.macs[:0], c.macs...)
+	e.learned = append(e.learned[:0], c.learned...)
 }
 
 // lookup returns the live entry of ref, or nil. Caller holds mu.
@@ -160,15 +202,20 @@ func (x *xcache) update(ref uint64, c *xlateCtx) {
 	}
 }
 
-// push credits ref's rules and buckets with traffic and keeps its learned
-// MACs fresh (a megaflow in use keeps its source MAC alive). It reports
-// whether refreshing a MAC changed the table (the MAC had aged out or moved).
-func (x *xcache) push(ref uint64, pkts, bytes uint64, used int64) (macsChanged bool) {
+// push credits ref's rules and buckets with traffic, keeps its learned
+// MACs fresh (a megaflow in use keeps its source MAC alive) and, as OVS's
+// xlate_push_stats replays XC_LEARN, queues its learned flow-mods on q
+// again: relearning refreshes the learned rules (their timeouts restart)
+// and brings back one deleted or expired meanwhile, as the slow path did
+// for the first packet. It reports whether refreshing a MAC changed the
+// table (the MAC had aged out or moved) and whether the caller must start
+// q's applier.
+func (x *xcache) push(ref uint64, pkts, bytes uint64, used int64, q *learnQueue) (macsChanged, startApplier bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	e := x.lookup(ref)
 	if e == nil {
-		return false
+		return false, false
 	}
 	for _, r := range e.rules {
 		r.AddStats(pkts, bytes, used)
@@ -184,7 +231,10 @@ func (x *xcache) push(ref uint64, pkts, bytes uint64, used int64) (macsChanged b
 			macsChanged = true
 		}
 	}
-	return macsChanged
+	if pkts > 0 {
+		startApplier = q.put(e.learned)
+	}
+	return macsChanged, startApplier
 }
 
 func (x *xcache) release(ref uint64) {
@@ -199,7 +249,9 @@ func (x *xcache) release(ref uint64) {
 	clear(e.tables)
 	clear(e.buckets)
 	clear(e.macs)
+	clear(e.learned)
 	e.rules, e.tables, e.buckets, e.macs = e.rules[:0], e.tables[:0], e.buckets[:0], e.macs[:0]
+	e.learned = e.learned[:0]
 	x.freeList = append(x.freeList, uint32(ref)-1)
 	x.live--
 }

@@ -9,26 +9,26 @@ import (
 
 // learn translates a learn action (OVS's xlate_learn_action): it builds
 // the flow-mod the specs describe from the working key, makes every bit it
-// read exact in the megaflow, and leaves the flow-mod for the upcall to
-// queue (learn.go): translation holds the bridges' read locks and may run
-// on a PMD, so it never applies it.
+// read exact in the megaflow, and leaves the flow-mod in c.learned:
+// translation holds the bridges' read locks and may run on a PMD, so it
+// never applies it. An upcall or packet-out queues it (learn.go); a
+// revalidation only keeps it.
 //
-// Megaflow caching: a translation that learns is not installed in the
-// datapath (noInstall, as controller actions with a packet-in are not),
-// so every packet that reaches a learn action comes up here and learns
-// again. A cached megaflow would skip the learn: the learned rule's
-// timeouts would not be refreshed by the traffic that keeps it alive,
-// and a learned rule deleted meanwhile (timeout, del-flows) would not
-// come back until the megaflow went. OVS installs the megaflow and
-// replays the learn from its xlate cache when revalidation sees the
-// megaflow's packets; govs trades the speed of such traffic for this
-// simpler, exact behaviour. Relearning an identical rule only refreshes
-// it (Bridge.learnFlow), so it costs no revalidation.
+// Megaflow caching: a translation that learns is installed like any
+// other, and its xcache entry keeps the flow-mods it learned
+// (revalidate.go). Every bit learn read is exact in the megaflow, so they
+// are the same for all of its packets. When revalidation sees the
+// megaflow's packets (every round, 500 ms, and when the datapath deletes
+// it), the entry queues them again, as OVS replays XC_LEARN: continued
+// traffic keeps refreshing the learned rule (relearning an identical rule
+// only restarts its timeouts, Bridge.learnFlow, and costs no
+// revalidation), and one deleted or expired meanwhile comes back at the
+// next round that sees traffic, not with the next packet. A megaflow with
+// no traffic learns nothing.
 func (c *xlateCtx) learn(l *Learn) {
 	if l == nil {
 		return
 	}
-	c.noInstall = true
 	fm := NewFlowMod(FlowAdd)
 	fm.Table, fm.Priority, fm.Cookie = l.Table, l.Priority, l.Cookie
 	fm.IdleTimeout, fm.HardTimeout = l.IdleTimeout, l.HardTimeout
@@ -42,9 +42,7 @@ func (c *xlateCtx) learn(l *Learn) {
 		c.note("learn: %s", learnedText(fm))
 		return
 	}
-	if c.mayLearn || c.packetOut {
-		c.learned = append(c.learned, learnedMod{bridge: c.bs.b.Name(), fm: fm})
-	}
+	c.learned = append(c.learned, learnedMod{bridge: c.bs.b.Name(), fm: fm})
 }
 
 // learnSpec applies one spec to fm.
