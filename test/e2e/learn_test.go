@@ -53,9 +53,29 @@ func TestLearnMACLearning(t *testing.T) {
 		return s.flowPackets(t, "table=1,dl_dst="+macB)
 	})
 
-	// coverage/show counts what the learn actions did: each ping is
-	// learned again (the translation is not cached), and the first ones
-	// made a rule per MAC.
+	// The learn path's megaflows are installed: more pings hit them in
+	// the datapath while upcalls stay flat (a few are allowed for other
+	// traffic the hosts send, such as IPv6 neighbour discovery; before
+	// learn megaflows were cached, each of the 20 packets missed), and
+	// revalidation replays their learns, refreshing the learned rules.
+	hit0, missed0 := dpLookups(t, s)
+	refreshed0 := coverageTotal(t, s, "learn_refreshed")
+	s.a.PingAll(t, s.b.IP, 10)
+	var hit, missed int
+	WaitFor(t, 3*time.Second, "megaflow hits for 10 pings", func() bool {
+		hit, missed = dpLookups(t, s)
+		return hit-hit0 >= 20
+	})
+	t.Logf("10 pings through the learn flow: %d datapath hits, %d upcalls", hit-hit0, missed-missed0)
+	if missed-missed0 > 3 {
+		t.Errorf("10 pings through the learn flow made %d upcalls (hits %d)", missed-missed0, hit-hit0)
+	}
+	WaitFor(t, 3*time.Second, "learn replays refreshing the learned rules", func() bool {
+		return coverageTotal(t, s, "learn_refreshed") > refreshed0
+	})
+
+	// coverage/show counts what the learn actions did: the first pings
+	// made a rule per MAC, and replays refreshed them.
 	cov := mustAppctl(t, s.g, "coverage/show")
 	for _, name := range []string{"learn_queued", "learn_added", "learn_refreshed"} {
 		m := regexp.MustCompile(`(?m)^` + name + ` +.*total: (\d+)$`).FindStringSubmatch(cov)
@@ -63,18 +83,18 @@ func TestLearnMACLearning(t *testing.T) {
 			t.Errorf("coverage/show has no %s count:\n%s", name, cov)
 		}
 	}
-	if m := regexp.MustCompile(`(?m)^learn_added +.*total: (\d+)$`).FindStringSubmatch(cov); m != nil {
-		if n, _ := strconv.Atoi(m[1]); n < 2 {
-			t.Errorf("learn_added total %d, want at least 2 (one rule per MAC)", n)
-		}
+	if n := coverageTotal(t, s, "learn_added"); n < 2 {
+		t.Errorf("learn_added total %d, want at least 2 (one rule per MAC)", n)
 	}
 
-	// With no traffic, hard_timeout removes them; the flood rule stays.
+	// With no traffic, hard_timeout removes them (no megaflow sees
+	// packets, so none replays its learn); the flood rule stays.
 	WaitFor(t, 10*time.Second, "learned flows to expire", func() bool {
 		out := learned()
 		return !strings.Contains(out, "dl_dst=") && strings.Contains(out, "priority=0 actions=FLOOD")
 	})
-	// And traffic learns them again.
+	// And traffic learns them again (at the next revalidation round, as
+	// the megaflows are still installed).
 	s.ping(t)
 	WaitFor(t, 3*time.Second, "flows learned again", func() bool { return strings.Contains(learned(), want[1]) })
 }
@@ -108,4 +128,30 @@ func TestLearnNeutronLike(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dpLookups returns dpctl/show's datapath lookup counters: packets that hit
+// a cached flow, and packets that missed (took an upcall).
+func dpLookups(t *testing.T, s *ofSwitch) (hit, missed int) {
+	t.Helper()
+	out := mustAppctl(t, s.g, "dpctl/show")
+	m := regexp.MustCompile(`lookups: hit:(\d+) missed:(\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("dpctl/show has no lookups:\n%s", out)
+	}
+	hit, _ = strconv.Atoi(m[1])
+	missed, _ = strconv.Atoi(m[2])
+	return hit, missed
+}
+
+// coverageTotal returns the total of counter name in coverage/show (0 if
+// it is not listed).
+func coverageTotal(t *testing.T, s *ofSwitch, name string) int {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + name + ` +.*total: (\d+)$`).FindStringSubmatch(mustAppctl(t, s.g, "coverage/show"))
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
