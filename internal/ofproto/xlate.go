@@ -67,7 +67,8 @@ type xlateCtx struct {
 	buckets []bucketRef
 	macs    []macRef
 
-	// learned: flow-mods learn actions built, for the upcall to queue.
+	// learned: flow-mods learn actions built, for the upcall or packet-out
+	// to queue and the xcache entry to replay.
 	learned []learnedMod
 
 	trace *Trace
