@@ -114,8 +114,18 @@ func TestRevalidateKeepReplaceDelete(t *testing.T) {
 	if len(dp.FlowDump()) != 1 {
 		t.Fatal("no megaflow installed")
 	}
-	t.Run("keep", func(t *testing.T) {
+	// A round meets the PMDs once to collect statistics, and once more
+	// at the end only if it changed a megaflow they may be using.
+	rendezvous := func(t *testing.T, want uint64) {
+		t.Helper()
+		before := p.req.Load()
 		dp.Revalidate()
+		if n := p.req.Load() - before; n != want {
+			t.Errorf("round met the PMD %d times, want %d", n, want)
+		}
+	}
+	t.Run("keep", func(t *testing.T) {
+		rendezvous(t, 1)
 		f := dp.FlowDump()
 		if len(f) != 1 || f[0].Actions[0].Arg != 2 {
 			t.Fatalf("flows %+v", f)
@@ -123,7 +133,7 @@ func TestRevalidateKeepReplaceDelete(t *testing.T) {
 	})
 	t.Run("replace", func(t *testing.T) {
 		up.offset.Store(1) // now to port 3
-		dp.Revalidate()
+		rendezvous(t, 2)
 		f := dp.FlowDump()
 		if len(f) != 1 || f[0].Actions[0].Arg != 3 {
 			t.Fatalf("flows %+v", f)
@@ -139,7 +149,7 @@ func TestRevalidateKeepReplaceDelete(t *testing.T) {
 	})
 	t.Run("delete", func(t *testing.T) {
 		up.matchTpDst.Store(true) // wider mask: the megaflow must go
-		dp.Revalidate()
+		rendezvous(t, 2)
 		if f := dp.FlowDump(); len(f) != 0 {
 			t.Fatalf("flows %+v", f)
 		}

@@ -119,6 +119,7 @@ func (dp *Datapath) revalidateLocked(now int64) {
 		decisions[i] = dp.revalidateOne(&items[i])
 	}
 
+	changed := false // a megaflow deleted or given new actions
 	dp.mu.Lock()
 	for i := range items {
 		it := &items[i]
@@ -134,9 +135,11 @@ func (dp *Datapath) revalidateLocked(now int64) {
 		case revalDelete:
 			st.ref = it.r.Ref
 			dp.deleteFlowLocked(it.id)
+			changed = true
 		case revalReplace:
 			dp.replaceActionsLocked(it.id, it.r.Actions)
 			st.ref = it.r.Ref
+			changed = true
 		case revalKeep:
 			st.ref = it.r.Ref
 		}
@@ -144,7 +147,14 @@ func (dp *Datapath) revalidateLocked(now int64) {
 	dp.publishLocked()
 	dp.mu.Unlock()
 	dp.releaseDeleted()
-	dp.syncLocked()
+	if changed {
+		// The round is over when no PMD can use what it deleted or
+		// replaced. A round that changed nothing (the common case: a
+		// flow-mod that touches no installed megaflow) needs no second
+		// rendezvous; the first one already covered everything
+		// published before the round.
+		dp.syncLocked()
+	}
 }
 
 // revalidateOne asks the slow path about one megaflow and decides its fate.
