@@ -156,8 +156,9 @@ func (s *Switch) Bridges() []string {
 // ports: datapath meters follow the bridge's, then the datapath is
 // revalidated so the change is in force when the caller's call returns.
 func (s *Switch) bridgeChanged(b *bridge) {
+	n := s.changes.change()
 	s.syncMeters(b)
-	s.dp.Revalidate()
+	s.changes.revalidateFor(n)
 }
 
 // syncMeters makes the datapath meters match b's OpenFlow meters.

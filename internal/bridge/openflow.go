@@ -17,7 +17,7 @@ func (s *Switch) startAgent(b *bridge) error {
 		Bridge:    b.ofb,
 		Ofproto:   s.ofp,
 		RunDir:    s.opts.RunDir,
-		Sync:      s.dp.Revalidate,
+		Sync:      s.changes.barrier,
 		Execute:   s.dp.Execute,
 		PortStats: func(ofport uint32) (netdev.Stats, bool) { return s.portStats(b, ofport) },
 		Versions:  protocolVersions(b.spec.Protocols),

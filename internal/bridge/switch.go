@@ -68,6 +68,10 @@ type Switch struct {
 
 	nextMeter atomic.Uint32 // datapath meter ids, shared by all bridges
 
+	// changes lets an OpenFlow barrier skip revalidating when every
+	// change is already in force (barrier.go).
+	changes changeSync
+
 	revalKick chan struct{}
 	stop      chan struct{}
 	done      sync.WaitGroup
@@ -106,6 +110,7 @@ func New(opts Options) (*Switch, error) {
 		return nil, err
 	}
 	s.dp = dp
+	s.changes.revalidate = dp.Revalidate
 	if err := dp.Start(); err != nil {
 		dp.Close()
 		return nil, err
