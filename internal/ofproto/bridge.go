@@ -34,6 +34,13 @@ type Bridge struct {
 	undo   *undoLog // the running FlowMods transaction's, or nil
 
 	version atomic.Uint64
+	// portsVersion moves only when the set of ports or a port's name or
+	// datapath number may have changed: Ofproto's port map is rebuilt on
+	// that, not on every flow-mod.
+	portsVersion atomic.Uint64
+	// changes is the Ofproto's count of all its bridges' changes, once
+	// the bridge is added to one (Ofproto.epoch).
+	changes atomic.Pointer[atomic.Uint64]
 
 	// OnChange, if set, is called after every change that may alter
 	// translation (the integrator revalidates there, synchronously, so a
@@ -88,6 +95,14 @@ func (b *Bridge) RUnlock() { b.mu.RUnlock() }
 // made at an older version may be stale.
 func (b *Bridge) Version() uint64 { return b.version.Load() }
 
+// bump ends a change made under the write lock.
+func (b *Bridge) bump() {
+	b.version.Add(1)
+	if c := b.changes.Load(); c != nil {
+		c.Add(1)
+	}
+}
+
 // Table returns table id, or nil if id is not a table (>= MaxTables).
 // Caller holds RLock (see Bridge).
 func (b *Bridge) Table(id uint8) *Table {
@@ -100,7 +115,7 @@ func (b *Bridge) Table(id uint8) *Table {
 // changed ends a write: it bumps the version, releases the lock and runs
 // the hooks.
 func (b *Bridge) changed(removed []Removed) {
-	b.version.Add(1)
+	b.bump()
 	b.mu.Unlock()
 	if len(removed) > 0 && b.OnRemoved != nil {
 		b.OnRemoved(removed)
@@ -145,6 +160,7 @@ func (b *Bridge) addPortLocked(p *Port) error {
 	p.refreshLive()
 	b.ports[p.OFPort] = p
 	b.byName[p.Name] = p
+	b.portsVersion.Add(1)
 	return nil
 }
 
@@ -159,6 +175,7 @@ func (b *Bridge) DelPort(ofport uint32) {
 	}
 	delete(b.ports, ofport)
 	delete(b.byName, p.Name)
+	b.portsVersion.Add(1)
 	b.changed(nil)
 }
 
@@ -233,6 +250,7 @@ func (b *Bridge) UpdatePort(ofport uint32, fn func(p *Port)) bool {
 	}
 	p.OFPort = ofport
 	p.refreshLive()
+	b.portsVersion.Add(1) // fn may have renamed it or changed its datapath port
 	b.changed(nil)
 	return true
 }
@@ -309,7 +327,7 @@ func (b *Bridge) Expire(now time.Time) []Removed {
 			kept = append(kept, rm)
 		}
 	}
-	b.version.Add(1)
+	b.bump()
 	b.mu.Unlock()
 	if b.OnChange != nil {
 		b.OnChange()

@@ -34,6 +34,8 @@ type Ofproto struct {
 	macSeq   atomic.Uint64
 	learns   learnQueue // learned flow-mods waiting to be applied (learn.go)
 	rebuilds atomic.Uint64
+	// bridgeChanges counts changes of every bridge ever added (Bridge.bump).
+	bridgeChanges atomic.Uint64
 }
 
 var _ dpif.Upcaller = (*Ofproto)(nil)
@@ -89,7 +91,7 @@ type portLoc struct {
 // portMap is an immutable snapshot of every bridge's ports.
 type portMap struct {
 	bridges  []*bridgeState // by name: the lock order
-	versions []uint64       // bridges[i].b.Version() when built
+	versions []uint64       // bridges[i].b.portsVersion when built
 	byODP    map[uint32]portLoc
 	byName   map[string]portLoc
 	ports    map[*Bridge][]*Port // by OpenFlow port number
@@ -124,6 +126,7 @@ func (o *Ofproto) AddBridge(b *Bridge) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	sec := int(o.opts.MACAgingTime / time.Second)
+	b.changes.Store(&o.bridgeChanges)
 	o.bridges[b.Name()] = &bridgeState{b: b, mac: NewMACTable(sec, o.opts.MACTableSize)}
 	o.rebuildLocked()
 }
@@ -183,19 +186,17 @@ func (o *Ofproto) macChanged() {
 }
 
 // epoch summarises everything translation reads that can change: every
-// bridge's version (rules, groups, meters, ports, their state), the set of
-// bridges (port map rebuilds) and MAC learning. Each part only grows, so
-// the sum changes whenever any part does. It is 1 or more.
+// bridge's changes (rules, groups, meters, ports, their state), the set of
+// bridges (port map rebuilds) and MAC learning. Each part is a counter
+// that only grows, so the sum grows whenever any part does and never
+// comes back to a value it had (a sum of the bridges' own versions would
+// fall when a bridge is deleted). It is 1 or more.
 func (o *Ofproto) epoch() uint64 {
-	e := o.macSeq.Load() + o.rebuilds.Load()
-	for _, bs := range o.ports.Load().bridges {
-		e += bs.b.Version()
-	}
-	return e
+	return o.macSeq.Load() + o.rebuilds.Load() + o.bridgeChanges.Load()
 }
 
 // portsFresh returns a port map that matches every bridge's current
-// version, rebuilding it if a bridge changed. It takes bridges' read locks
+// ports, rebuilding it if a bridge's ports changed. It takes bridges' read locks
 // briefly, so it must be called with none held.
 func (o *Ofproto) portsFresh() *portMap {
 	pm := o.ports.Load()
@@ -207,7 +208,7 @@ func (o *Ofproto) portsFresh() *portMap {
 
 func (pm *portMap) fresh() bool {
 	for i, bs := range pm.bridges {
-		if bs.b.Version() != pm.versions[i] {
+		if bs.b.portsVersion.Load() != pm.versions[i] {
 			return false
 		}
 	}
@@ -234,7 +235,7 @@ func (o *Ofproto) rebuildLocked() *portMap {
 	for _, bs := range pm.bridges {
 		// The version is read before the ports: a change in between
 		// makes the snapshot look stale, never fresh.
-		pm.versions = append(pm.versions, bs.b.Version())
+		pm.versions = append(pm.versions, bs.b.portsVersion.Load())
 		ports := bs.b.Ports()
 		pm.ports[bs.b] = ports
 		for _, p := range ports {

@@ -105,3 +105,57 @@ func TestTableStatsCountMegaflowPackets(t *testing.T) {
 		t.Fatalf("after the release of 2 more packets: %v, want [8 8 8 0]", got)
 	}
 }
+
+// TestEpochNeverRepeats: the epoch megaflow translations are stamped with
+// must never come back to an earlier value, or a megaflow translated
+// before some changes would be taken as current after them. Deleting a
+// bridge used to lower it (it summed the live bridges' versions).
+func TestEpochNeverRepeats(t *testing.T) {
+	o, b, _ := newTestSwitch(t, 2)
+	b2 := NewBridge("br1")
+	o.AddBridge(b2)
+	for i := range 5 {
+		addFlow(t, b2, 0, uint16(10+i), matchOf(flow.FieldInPort, 1), apply(outAct(2)))
+	}
+	seen := map[uint64]bool{o.epoch(): true}
+	o.DelBridge("br1")
+	for i := range 10 {
+		e := o.epoch()
+		addFlow(t, b, 0, uint16(10+i), matchOf(flow.FieldInPort, 1), apply(outAct(2)))
+		if seen[o.epoch()] || o.epoch() <= e {
+			t.Fatalf("epoch %d after change %d: repeated or not grown (from %d)", o.epoch(), i, e)
+		}
+		seen[o.epoch()] = true
+	}
+}
+
+// TestPortMapFollowsPortsOnly: a flow-mod does not rebuild the port map
+// (it used to, on every bridge version change); adding, renaming and
+// deleting ports does.
+func TestPortMapFollowsPortsOnly(t *testing.T) {
+	o, b, _ := newTestSwitch(t, 2)
+	pm := o.portsFresh()
+	addFlow(t, b, 0, 10, matchOf(flow.FieldInPort, 1), apply(outAct(2)))
+	if o.portsFresh() != pm {
+		t.Error("a flow-mod rebuilt the port map")
+	}
+	if err := b.AddPort(&Port{Name: "p9", OFPort: 9, ODPPort: 99}); err != nil {
+		t.Fatal(err)
+	}
+	pm = o.portsFresh()
+	if loc, ok := pm.byODP[99]; !ok || loc.ofport != 9 {
+		t.Fatalf("added port missing from the port map: %+v %v", loc, ok)
+	}
+	b.UpdatePort(9, func(p *Port) { p.Name, p.ODPPort = "p9b", 98 })
+	pm = o.portsFresh()
+	if _, ok := pm.byName["p9b"]; !ok {
+		t.Error("renamed port not in the port map")
+	}
+	if _, ok := pm.byODP[98]; !ok {
+		t.Error("renumbered port not in the port map")
+	}
+	b.DelPort(9)
+	if _, ok := o.portsFresh().byName["p9b"]; ok {
+		t.Error("deleted port still in the port map")
+	}
+}
