@@ -1,8 +1,10 @@
 package ofproto
 
 import (
+	"hash/maphash"
 	"slices"
 	"sort"
+	"unsafe"
 
 	"github.com/govs/govs/internal/flow"
 )
@@ -26,20 +28,68 @@ import (
 // (undefined by OpenFlow) go to the subtable created first.
 
 // subtable holds the rules of one mask.
+//
+// Its hash table is keyed by a hash of the key words the mask covers, not
+// by whole keys: a flow.Key is 312 bytes, and a map keyed by it stored a
+// copy of every rule's key (100 000 rules: 33 MB) and hashed all of it at
+// every insert, find and lookup, where a typical mask covers two to four
+// words. A bucket holds the rules of every masked key with that hash,
+// highest priority first (ties in insertion order); the key is compared
+// on those words.
 type subtable struct {
 	mask    flow.Mask
+	words   []uint8 // the indices of the mask's non-zero words
 	maxPrio uint16
 	seq     uint64 // creation order, for deterministic ties
-	// rules maps a masked key to its rules, highest priority first (ties
-	// in insertion order).
-	rules map[flow.Key][]*Rule
-	n     int
+	rules   map[uint64][]*Rule
+	n       int
 	// prios are the distinct priorities of the rules, ascending, and
 	// counts how many rules have each: maxPrio is the last one, kept in
 	// O(distinct priorities) per change instead of a scan of every rule
 	// (which made deleting a large subtable quadratic).
 	prios  []uint16
 	counts []int32
+}
+
+// subtableSeed keys the subtables' hashes; random per process, so a
+// controller cannot pick rules that all fall into one bucket.
+var subtableSeed = maphash.MakeSeed()
+
+// collideForTest makes every key of a subtable hash alike (tests).
+var collideForTest bool
+
+func newSubtable(mask *flow.Mask, seq uint64) *subtable {
+	st := &subtable{mask: *mask, seq: seq, rules: map[uint64][]*Rule{}}
+	for i, w := range mask.Words() {
+		if w != 0 {
+			st.words = append(st.words, uint8(i))
+		}
+	}
+	return st
+}
+
+// hash hashes k's words under the mask (k need not be masked).
+func (st *subtable) hash(k *flow.Key) uint64 {
+	var buf [flow.KeyWords]uint64
+	kw, mw := k.Words(), st.mask.Words()
+	for j, i := range st.words {
+		buf[j] = kw[i] & mw[i]
+	}
+	if len(st.words) == 0 || collideForTest {
+		return 0
+	}
+	return maphash.Bytes(subtableSeed, unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), 8*len(st.words)))
+}
+
+// matches reports whether r (of this subtable) matches packet key k.
+func (st *subtable) matches(r *Rule, k *flow.Key) bool {
+	kw, mw, rw := k.Words(), st.mask.Words(), r.Match.Key.Words()
+	for _, i := range st.words {
+		if kw[i]&mw[i] != rw[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // addPrio counts one more rule of priority p.
@@ -95,7 +145,6 @@ func (c *classifier) eachTimed(fn func(*Rule)) {
 // into wc (when not nil) every mask it depended on.
 func (c *classifier) lookup(k *flow.Key, wc *flow.Mask) *Rule {
 	var best *Rule
-	var mk flow.Key
 	for _, st := range c.subtables {
 		if best != nil && best.Priority >= st.maxPrio {
 			break
@@ -103,9 +152,14 @@ func (c *classifier) lookup(k *flow.Key, wc *flow.Mask) *Rule {
 		if wc != nil {
 			wc.Or(&st.mask)
 		}
-		mk.MaskFrom(k, &st.mask)
-		if rs := st.rules[mk]; len(rs) > 0 && (best == nil || rs[0].Priority > best.Priority) {
-			best = rs[0]
+		for _, r := range st.rules[st.hash(k)] {
+			if best != nil && r.Priority <= best.Priority {
+				break
+			}
+			if st.matches(r, k) {
+				best = r
+				break
+			}
 		}
 	}
 	return best
@@ -117,8 +171,8 @@ func (c *classifier) find(m *Match, prio uint16) *Rule {
 	if st == nil {
 		return nil
 	}
-	for _, r := range st.rules[m.Key] {
-		if r.Priority == prio {
+	for _, r := range st.rules[st.hash(&m.Key)] {
+		if r.Priority == prio && r.Match.Key == m.Key {
 			return r
 		}
 	}
@@ -138,16 +192,15 @@ func (c *classifier) reinsert(r *Rule, seq uint64) {
 			c.seq++
 			seq = c.seq
 		}
-		st = &subtable{mask: r.Match.Mask, seq: seq, rules: map[flow.Key][]*Rule{}}
+		st = newSubtable(&r.Match.Mask, seq)
 		c.byMask[st.mask] = st
 		c.subtables = append(c.subtables, st)
 	}
-	rs := st.rules[r.Match.Key]
+	h := st.hash(&r.Match.Key)
+	rs := st.rules[h]
 	i := sort.Search(len(rs), func(i int) bool { return rs[i].Priority < r.Priority })
-	rs = append(rs, nil)
-	copy(rs[i+1:], rs[i:])
-	rs[i] = r
-	st.rules[r.Match.Key] = rs
+	rs = slices.Insert(rs, i, r)
+	st.rules[h] = rs
 	st.n++
 	c.n++
 	if r.hasTimeout() {
@@ -162,7 +215,8 @@ func (c *classifier) reinsert(r *Rule, seq uint64) {
 
 // replace puts nr where old is (same match and priority).
 func (c *classifier) replace(old, nr *Rule) {
-	rs := c.byMask[old.Match.Mask].rules[old.Match.Key]
+	st := c.byMask[old.Match.Mask]
+	rs := st.rules[st.hash(&old.Match.Key)]
 	for i, r := range rs {
 		if r == old {
 			rs[i] = nr
@@ -181,16 +235,17 @@ func (c *classifier) remove(r *Rule) {
 	if st == nil {
 		return
 	}
-	rs := st.rules[r.Match.Key]
+	h := st.hash(&r.Match.Key)
+	rs := st.rules[h]
 	for i, x := range rs {
 		if x != r {
 			continue
 		}
-		rs = append(rs[:i], rs[i+1:]...)
+		rs = slices.Delete(rs, i, i+1)
 		if len(rs) == 0 {
-			delete(st.rules, r.Match.Key)
+			delete(st.rules, h)
 		} else {
-			st.rules[r.Match.Key] = rs
+			st.rules[h] = rs
 		}
 		st.n--
 		c.n--
