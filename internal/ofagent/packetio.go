@@ -113,17 +113,18 @@ func (c *ofconn) flowRemovedMsg(r *ofproto.Rule, reason uint8, now time.Time) []
 	d := now.Sub(r.Created)
 	sec, nsec := durSec(d), durNsec(d)
 	pkts, bytes := r.Packets.Load(), r.Bytes.Load()
+	match := r.Match.Expand()
 	switch {
 	case version == ofp.Version13:
 		m := &of13.FlowRemoved{Cookie: r.Cookie, Priority: r.Priority, Reason: reason, TableID: r.Table,
 			DurationSec: sec, DurationNsec: nsec, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout,
 			PacketCount: pkts, ByteCount: bytes,
-			Match: of13.Match{Type: of13.OXMTypeMatch, Fields: TLVsFromMatch(&r.Match, false)}}
+			Match: of13.Match{Type: of13.OXMTypeMatch, Fields: TLVsFromMatch(&match, false)}}
 		return m.AppendTo(nil)
-	case nxm || !Fits10(&r.Match):
+	case nxm || !Fits10(&match):
 		return nxFlowRemoved(r, reason, sec, nsec, pkts, bytes)
 	}
-	m := &of10.FlowRemoved{Match: MatchTo10(&r.Match), Cookie: r.Cookie, Priority: r.Priority, Reason: reason,
+	m := &of10.FlowRemoved{Match: MatchTo10(&match), Cookie: r.Cookie, Priority: r.Priority, Reason: reason,
 		DurationSec: sec, DurationNsec: nsec, IdleTimeout: r.IdleTimeout, PacketCount: pkts, ByteCount: bytes}
 	return m.AppendTo(nil)
 }
@@ -133,7 +134,8 @@ func (c *ofconn) flowRemovedMsg(r *ofproto.Rule, reason uint8, now time.Time) []
 const nxtFlowRemoved = 14
 
 func nxFlowRemoved(r *ofproto.Rule, reason uint8, sec, nsec uint32, pkts, bytes uint64) []byte {
-	tlvs := TLVsFromMatch(&r.Match, true)
+	match := r.Match.Expand()
+	tlvs := TLVsFromMatch(&match, true)
 	b, start := ofp.AppendHeader(nil, ofp.Version10, of10.TypeVendor, 0)
 	b = binary.BigEndian.AppendUint32(b, 0x00002320)
 	b = binary.BigEndian.AppendUint32(b, nxtFlowRemoved)

@@ -38,7 +38,8 @@ func (c *ofconn) stats10(m *of10.StatsRequest) error {
 		now := time.Now()
 		for _, r := range rules {
 			d := now.Sub(r.Created)
-			parts = append(parts, &of10.FlowStats{TableID: r.Table, Match: MatchTo10(&r.Match),
+			match := r.Match.Expand()
+			parts = append(parts, &of10.FlowStats{TableID: r.Table, Match: MatchTo10(&match),
 				DurationSec: durSec(d), DurationNsec: durNsec(d),
 				Priority: r.Priority, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout,
 				Cookie: r.Cookie, PacketCount: r.Packets.Load(), ByteCount: r.Bytes.Load(),
@@ -110,11 +111,12 @@ func aggregate10(rules []*ofproto.Rule) *of10.AggregateStats {
 // nxFlowStats fills s with r's entry, reusing s's match slice.
 func nxFlowStats(s *of10.NXFlowStats, r *ofproto.Rule, now time.Time) {
 	d := now.Sub(r.Created)
+	match := r.Match.Expand()
 	age := func(t time.Time) uint16 { return uint16(min(now.Sub(t)/time.Second+1, 0xffff)) }
 	*s = of10.NXFlowStats{TableID: r.Table, DurationSec: durSec(d), DurationNsec: durNsec(d),
 		Priority: r.Priority, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout,
 		Cookie: r.Cookie, PacketCount: r.Packets.Load(), ByteCount: r.Bytes.Load(),
-		Match: AppendTLVsFromMatch(s.Match[:0], &r.Match, true), Actions: ActionsTo10(r.Instructions.Apply)}
+		Match: AppendTLVsFromMatch(s.Match[:0], &match, true), Actions: ActionsTo10(r.Instructions.Apply)}
 	// idle_age/hard_age are "seconds + 1", 0 meaning unknown.
 	if used := r.Used.Load(); used != 0 {
 		s.IdleAge = age(time.Unix(0, used))

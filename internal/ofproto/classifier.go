@@ -81,11 +81,30 @@ func (st *subtable) hash(k *flow.Key) uint64 {
 	return maphash.Bytes(subtableSeed, unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), 8*len(st.words)))
 }
 
+// hashRule is hash of r's key (r's mask is the subtable's: its present
+// words are st.words, in order).
+func (st *subtable) hashRule(r *Rule) uint64 {
+	keys := r.Match.vals()[:len(st.words)]
+	if len(keys) == 0 || collideForTest {
+		return 0
+	}
+	return maphash.Bytes(subtableSeed, unsafe.Slice((*byte)(unsafe.Pointer(&keys[0])), 8*len(keys)))
+}
+
+// orMask ORs the mask into wc, word by word where it is not zero (a whole
+// Key.Or is 39 words, a typical mask two to four).
+func (st *subtable) orMask(wc *flow.Mask) {
+	ww, mw := wc.Words(), st.mask.Words()
+	for _, i := range st.words {
+		ww[i] |= mw[i]
+	}
+}
+
 // matches reports whether r (of this subtable) matches packet key k.
 func (st *subtable) matches(r *Rule, k *flow.Key) bool {
-	kw, mw, rw := k.Words(), st.mask.Words(), r.Match.Key.Words()
-	for _, i := range st.words {
-		if kw[i]&mw[i] != rw[i] {
+	kw, mw, keys := k.Words(), st.mask.Words(), r.Match.vals()[:len(st.words)]
+	for j, i := range st.words {
+		if kw[i]&mw[i] != keys[j] {
 			return false
 		}
 	}
@@ -150,7 +169,7 @@ func (c *classifier) lookup(k *flow.Key, wc *flow.Mask) *Rule {
 			break
 		}
 		if wc != nil {
-			wc.Or(&st.mask)
+			st.orMask(wc)
 		}
 		for _, r := range st.rules[st.hash(k)] {
 			if best != nil && r.Priority <= best.Priority {
@@ -172,7 +191,7 @@ func (c *classifier) find(m *Match, prio uint16) *Rule {
 		return nil
 	}
 	for _, r := range st.rules[st.hash(&m.Key)] {
-		if r.Priority == prio && r.Match.Key == m.Key {
+		if r.Priority == prio && st.matches(r, &m.Key) {
 			return r
 		}
 	}
@@ -186,17 +205,18 @@ func (c *classifier) insert(r *Rule) { c.reinsert(r, 0) }
 // creation stamp seq rather than a new one (0: new), so that a rollback
 // puts back the tie order of the subtable r was removed from.
 func (c *classifier) reinsert(r *Rule, seq uint64) {
-	st := c.byMask[r.Match.Mask]
+	mask := r.Match.Mask()
+	st := c.byMask[mask]
 	if st == nil {
 		if seq == 0 {
 			c.seq++
 			seq = c.seq
 		}
-		st = newSubtable(&r.Match.Mask, seq)
+		st = newSubtable(&mask, seq)
 		c.byMask[st.mask] = st
 		c.subtables = append(c.subtables, st)
 	}
-	h := st.hash(&r.Match.Key)
+	h := st.hashRule(r)
 	rs := st.rules[h]
 	i := sort.Search(len(rs), func(i int) bool { return rs[i].Priority < r.Priority })
 	rs = slices.Insert(rs, i, r)
@@ -215,8 +235,8 @@ func (c *classifier) reinsert(r *Rule, seq uint64) {
 
 // replace puts nr where old is (same match and priority).
 func (c *classifier) replace(old, nr *Rule) {
-	st := c.byMask[old.Match.Mask]
-	rs := st.rules[st.hash(&old.Match.Key)]
+	st := c.byMask[old.Match.Mask()]
+	rs := st.rules[st.hashRule(old)]
 	for i, r := range rs {
 		if r == old {
 			rs[i] = nr
@@ -231,11 +251,11 @@ func (c *classifier) replace(old, nr *Rule) {
 
 // remove takes r out.
 func (c *classifier) remove(r *Rule) {
-	st := c.byMask[r.Match.Mask]
+	st := c.byMask[r.Match.Mask()]
 	if st == nil {
 		return
 	}
-	h := st.hash(&r.Match.Key)
+	h := st.hashRule(r)
 	rs := st.rules[h]
 	for i, x := range rs {
 		if x != r {

@@ -23,6 +23,8 @@ var (
 	clsRegMasks   = []uint32{0xffffffff, 0xff00, 0x1}
 )
 
+func mini(m Match) MiniMatch { return m.Mini() }
+
 func clsPick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
 
 func clsMatch(rng *rand.Rand) Match {
@@ -71,7 +73,7 @@ func clsMatches(m *Match, k *flow.Key) bool {
 func clsLinearLookup(rules []*Rule, k *flow.Key) *Rule {
 	var best *Rule
 	for _, r := range rules {
-		if clsMatches(&r.Match, k) && (best == nil || r.Priority > best.Priority) {
+		if rm := r.Match.Expand(); clsMatches(&rm, k) && (best == nil || r.Priority > best.Priority) {
 			best = r
 		}
 	}
@@ -90,7 +92,7 @@ func clsBuildTable(rng *rand.Rand, n int) (*Table, []*Rule) {
 		if t.cls.find(&m, p) != nil {
 			continue
 		}
-		r := &Rule{Priority: p, Match: m}
+		r := &Rule{Priority: p, Match: m.Mini()}
 		t.cls.insert(r)
 		rules = append(rules, r)
 	}
@@ -109,8 +111,8 @@ func TestClassifierHashCollisions(t *testing.T) {
 	testClassifierMatchesLinearReference(t)
 	tbl, rules := clsBuildTable(rand.New(rand.NewPCG(3, 5)), 60)
 	for _, r := range rules {
-		if got := tbl.cls.find(&r.Match, r.Priority); got != r {
-			t.Fatalf("find(%v) = %v, want %v", r.Match, got, r)
+		if rm := r.Match.Expand(); tbl.cls.find(&rm, r.Priority) != r {
+			t.Fatalf("find(%v) did not find %v", r.Match.Expand(), r)
 		}
 	}
 }
@@ -181,8 +183,8 @@ func TestClassifierWildcardsCoverDecision(t *testing.T) {
 
 func TestClassifierStopsAtPriority(t *testing.T) {
 	tbl := newTable(0)
-	hi := &Rule{Priority: 100, Match: NewMatch(&flow.Key{InPort: 1}, &flow.Mask{InPort: 0xffffffff})}
-	lo := &Rule{Priority: 10, Match: NewMatch(&flow.Key{NwSrc: 1}, &flow.Mask{NwSrc: 0xffffffff})}
+	hi := &Rule{Priority: 100, Match: mini(NewMatch(&flow.Key{InPort: 1}, &flow.Mask{InPort: 0xffffffff}))}
+	lo := &Rule{Priority: 10, Match: mini(NewMatch(&flow.Key{NwSrc: 1}, &flow.Mask{NwSrc: 0xffffffff}))}
 	tbl.cls.insert(lo)
 	tbl.cls.insert(hi)
 	var wc flow.Mask
@@ -239,7 +241,7 @@ func TestClassifierSharedPriorities(t *testing.T) {
 			if tbl.cls.find(&m, p) != nil {
 				continue
 			}
-			r := &Rule{Priority: p, Match: m}
+			r := &Rule{Priority: p, Match: m.Mini()}
 			tbl.cls.insert(r)
 			rules = append(rules, r)
 		}
@@ -278,7 +280,7 @@ func TestClassifierDeleteManyIsLinear(t *testing.T) {
 	for i := range rules {
 		k := flow.Key{EthType: 0x0800, NwSrc: 0x0a000000 + uint32(i)}
 		m := flow.Mask{EthType: 0xffff, NwSrc: 0xffffffff}
-		rules[i] = &Rule{Priority: 100, Match: NewMatch(&k, &m)}
+		rules[i] = &Rule{Priority: 100, Match: mini(NewMatch(&k, &m))}
 		tbl.cls.insert(rules[i])
 	}
 	start := time.Now()

@@ -121,7 +121,7 @@ func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
 	r := &Rule{
 		Table:        fm.Table,
 		Priority:     fm.Priority,
-		Match:        *m,
+		Match:        m.Mini(),
 		Cookie:       fm.Cookie,
 		IdleTimeout:  fm.IdleTimeout,
 		HardTimeout:  fm.HardTimeout,
@@ -153,35 +153,13 @@ func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
 func (b *Bridge) overlapsLocked(t *Table, m *Match, prio uint16) bool {
 	found := false
 	t.cls.each(func(r *Rule) bool {
-		if r.Priority == prio && matchesOverlap(&r.Match, m) {
+		if r.Priority == prio && r.Match.overlaps(m) {
 			found = true
 			return false
 		}
 		return true
 	})
 	return found
-}
-
-func matchesOverlap(a, b *Match) bool {
-	ak, am, bk, bm := a.Key.Words(), a.Mask.Words(), b.Key.Words(), b.Mask.Words()
-	for i := range ak {
-		if (ak[i]^bk[i])&am[i]&bm[i] != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// covers reports whether rule match r lies within filter f: r cares about
-// every bit f does, with the same values (OpenFlow's non-strict match).
-func covers(f, r *Match) bool {
-	fk, fm, rk, rm := f.Key.Words(), f.Mask.Words(), r.Key.Words(), r.Mask.Words()
-	for i := range fk {
-		if fm[i]&^rm[i] != 0 || (rk[i]^fk[i])&fm[i] != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // selectRules returns the rules a modify/delete/stats request names.
@@ -207,7 +185,7 @@ func (b *Bridge) selectRules(table uint8, m *Match, strict bool, prio uint16,
 			continue
 		}
 		t.cls.each(func(r *Rule) bool {
-			if covers(m, &r.Match) && ruleFiltered(r, cookie, cookieMask, outPort, outGroup) {
+			if r.Match.within(m) && ruleFiltered(r, cookie, cookieMask, outPort, outGroup) {
 				out = append(out, r)
 			}
 			return true
@@ -258,7 +236,8 @@ func (b *Bridge) modifyLocked(fm *FlowMod, m *Match) (bool, error) {
 		return true, b.addLocked(&add, m)
 	}
 	for _, r := range rules {
-		if err := b.validateInstructionsLocked(r.Table, &fm.Instructions, &r.Match); err != nil {
+		rm := r.Match.Expand()
+		if err := b.validateInstructionsLocked(r.Table, &fm.Instructions, &rm); err != nil {
 			return false, err
 		}
 	}

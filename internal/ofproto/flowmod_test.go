@@ -128,7 +128,7 @@ func TestFlowModModify(t *testing.T) {
 				m := fmMatch(t, s)
 				var r *Rule
 				for _, x := range b.Flows(AllFlows()) {
-					if x.Match == m {
+					if x.Match.Equal(&m) {
 						r = x
 					}
 				}
@@ -347,12 +347,12 @@ func TestExpire(t *testing.T) {
 	}
 	reasons := map[uint32]RemovedReason{}
 	for _, r := range rm {
-		reasons[r.Rule.Match.Key.InPort] = r.Reason
+		reasons[r.Rule.Match.Key().InPort] = r.Reason
 	}
 	if reasons[1] != RemovedIdleTimeout || reasons[2] != RemovedHardTimeout {
 		t.Fatalf("reasons %v", reasons)
 	}
-	if rm := b.Expire(t0.Add(19 * time.Second)); len(rm) != 1 || rm[0].Rule.Match.Key.InPort != 4 {
+	if rm := b.Expire(t0.Add(19 * time.Second)); len(rm) != 1 || rm[0].Rule.Match.Key().InPort != 4 {
 		t.Fatalf("used rule expiry: %v", rm)
 	}
 }

@@ -109,7 +109,7 @@ func (u *undoLog) logRemove(b *Bridge, r *Rule) {
 		return
 	}
 	var seq uint64
-	if st := b.tables[r.Table].cls.byMask[r.Match.Mask]; st != nil {
+	if st := b.tables[r.Table].cls.byMask[r.Match.Mask()]; st != nil {
 		seq = st.seq
 	}
 	u.entries = append(u.entries, undoEntry{op: undoRemove, r: r, stSeq: seq})

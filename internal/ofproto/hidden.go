@@ -31,7 +31,7 @@ func (b *Bridge) SetHiddenRule(table uint8, priority uint16, m Match, in Instruc
 		return err
 	}
 	now := b.Now()
-	r := &Rule{Table: table, Priority: priority, Match: m, Instructions: cloneInstructions(&in),
+	r := &Rule{Table: table, Priority: priority, Match: m.Mini(), Instructions: cloneInstructions(&in),
 		Created: now, Modified: now, Hidden: true}
 	h := &b.tables[table].hidden
 	if old := h.find(&m, priority); old != nil {

@@ -187,14 +187,14 @@ func TestLearnMegaflowPerSource(t *testing.T) {
 	}
 	waitLearned(t, o, 2)
 	rules := learnedRules(b)
-	if len(rules) != 2 || rules[0].Match.Key.EthDst == rules[1].Match.Key.EthDst {
+	if len(rules) != 2 || rules[0].Match.Key().EthDst == rules[1].Match.Key().EthDst {
 		t.Fatalf("want one learned rule per source, got %d", len(rules))
 	}
 	// Each megaflow replays its own source's rule.
 	delLearned(t, b)
 	mf2.reval(t, o, 1)
 	waitLearned(t, o, 3)
-	if rules := learnedRules(b); len(rules) != 1 || rules[0].Match.Key.EthDst != k2.EthSrc {
+	if rules := learnedRules(b); len(rules) != 1 || rules[0].Match.Key().EthDst != k2.EthSrc {
 		t.Fatalf("mf2 replayed the wrong rule: %v", rules)
 	}
 }
@@ -305,7 +305,7 @@ func TestLearnPacketOut(t *testing.T) {
 	}
 	waitLearned(t, o, 1)
 	rules := learnedRules(b)
-	if len(rules) != 1 || rules[0].Match.Key.EthDst != [6]byte{2, 0, 0, 0, 0, 7} {
+	if len(rules) != 1 || rules[0].Match.Key().EthDst != [6]byte{2, 0, 0, 0, 0, 7} {
 		t.Fatalf("packet-out learned %v", rules)
 	}
 }

@@ -81,7 +81,7 @@ func TestMeterModLifecycle(t *testing.T) {
 	if err := b.MeterMod(&MeterMod{Command: MeterDelete, MeterSpec: MeterSpec{ID: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	if len(removed) != 1 || removed[0].Reason != RemovedMeterDelete || removed[0].Rule.Match.Key.InPort != 1 {
+	if len(removed) != 1 || removed[0].Reason != RemovedMeterDelete || removed[0].Rule.Match.Key().InPort != 1 {
 		t.Fatalf("removed %v", removed)
 	}
 	if err := b.MeterMod(&MeterMod{Command: MeterDelete, MeterSpec: MeterSpec{ID: MeterAll}}); err != nil {

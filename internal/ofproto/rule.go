@@ -12,7 +12,7 @@ import (
 type Rule struct {
 	Table        uint8
 	Priority     uint16
-	Match        Match
+	Match        MiniMatch
 	Cookie       uint64
 	IdleTimeout  uint16 // seconds; 0: none
 	HardTimeout  uint16 // seconds; 0: none

@@ -69,9 +69,9 @@ func TestLearnUpcall(t *testing.T) {
 	if r.Priority != 5 || r.Cookie != 7 || r.HardTimeout != 60 {
 		t.Fatalf("learned rule priority %d cookie %d hard %d", r.Priority, r.Cookie, r.HardTimeout)
 	}
-	if r.Match.Key.EthDst != k.EthSrc || r.Match.Mask.EthDst != [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff} ||
-		r.Match.Mask.VLANs[0].TCI != 0xfff {
-		t.Fatalf("learned match %s", flow.FormatMatch(&r.Match.Key, &r.Match.Mask))
+	if r.Match.Key().EthDst != k.EthSrc || r.Match.Mask().EthDst != [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff} ||
+		r.Match.Mask().VLANs[0].TCI != 0xfff {
+		t.Fatalf("learned match %+v", r.Match.Expand())
 	}
 	acts := r.Instructions.Apply
 	if len(acts) != 2 || acts[0].Type != ActSetField || acts[0].Field != flow.FieldReg0 ||

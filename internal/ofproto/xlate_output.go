@@ -29,7 +29,7 @@ func (c *xlateCtx) output(port uint32, maxLen uint16) {
 		c.flood(true)
 	case PortController:
 		reason := ReasonAction
-		if c.rule != nil && c.rule.Priority == 0 && c.rule.Match.Mask.IsZero() {
+		if c.rule != nil && c.rule.Priority == 0 && c.rule.Match.IsCatchAll() {
 			reason = ReasonNoMatch // a table-miss flow entry (OF1.3 §6.4)
 		}
 		c.controller(reason, maxLen, 0)

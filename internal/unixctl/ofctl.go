@@ -250,7 +250,8 @@ func formatRule(r *ofproto.Rule, now time.Time) string {
 		fmt.Fprintf(&b, "hard_timeout=%d, ", r.HardTimeout)
 	}
 	fmt.Fprintf(&b, "priority=%d", r.Priority)
-	if m := flow.FormatMatch(&r.Match.Key, &r.Match.Mask); m != "" {
+	rm := r.Match.Expand()
+	if m := flow.FormatMatch(&rm.Key, &rm.Mask); m != "" {
 		b.WriteString(",")
 		b.WriteString(m)
 	}

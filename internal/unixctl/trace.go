@@ -150,7 +150,8 @@ func (c *switchCmds) formatTrace(t *ofproto.Trace) string {
 				continue
 			}
 			line := fmt.Sprintf("%s%2d. ", ind, s.Table)
-			if m := flow.FormatMatch(&s.Rule.Match.Key, &s.Rule.Match.Mask); m != "" {
+			rm := s.Rule.Match.Expand()
+			if m := flow.FormatMatch(&rm.Key, &rm.Mask); m != "" {
 				line += m + ", "
 			}
 			prio := uint32(s.Rule.Priority)
