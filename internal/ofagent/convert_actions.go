@@ -349,7 +349,7 @@ func actionToNX(a *ofproto.Action) (ofp.Action, bool) {
 			x := f.Uint(a.Value)
 			return &nx.RegLoad{OfsNBits: nx.OfsNBits(a.DstOfs, a.NBits), Dst: headerOfField(f), Value: x >> a.DstOfs}, true
 		}
-		o, _ := tlvFor(f, a.Value, a.Mask, a.Mask == f.AllOnes(), false)
+		o, _ := tlvFor(f, a.Value, a.Mask, a.Mask == f.AllOnes(), false, nil, nil)
 		return &nx.RegLoad2{Field: o}, true
 	}
 	return nil, false
@@ -400,7 +400,7 @@ func ActionsTo13(in []ofproto.Action) []ofp.Action {
 		case ofproto.ActSetField:
 			f := flow.FieldByID(a.Field)
 			if f != nil && a.NBits == 0 && a.Mask == f.AllOnes() && f.OXMClass != 0 {
-				o, _ := tlvFor(f, a.Value, a.Mask, true, false)
+				o, _ := tlvFor(f, a.Value, a.Mask, true, false, nil, nil)
 				w = &of13.SetField{Field: o}
 			}
 		}

@@ -221,7 +221,13 @@ func AppendTLVsFromMatch(dst []ofp.OXM, m *ofproto.Match, nxm bool) []ofp.OXM {
 			if !exact && !f.Maskable {
 				continue // a wider field later in the order spells it
 			}
-			o, ok := tlvFor(f, f.Get(&m.Key), mask, exact, nxm)
+			// A dump calls this with the previous rule's list as dst:
+			// its entries' value and mask buffers are reused.
+			var reuse ofp.OXM
+			if len(dst) < cap(dst) {
+				reuse = dst[:len(dst)+1][len(dst)]
+			}
+			o, ok := tlvFor(f, f.Get(&m.Key), mask, exact, nxm, reuse.Value[:0], reuse.Mask[:0])
 			if !ok {
 				continue
 			}
@@ -260,13 +266,15 @@ func newFieldOrder(ids []flow.FieldID) fieldOrder {
 	return o
 }
 
-func tlvFor(f *flow.Field, v, mask [16]byte, exact, nxm bool) (ofp.OXM, bool) {
+// tlvFor returns f's TLV, appending its value and mask to vbuf and mbuf
+// (nil: new buffers).
+func tlvFor(f *flow.Field, v, mask [16]byte, exact, nxm bool, vbuf, mbuf []byte) (ofp.OXM, bool) {
 	hasOXM, hasNXM := f.OXMClass != 0, f.NXMHeader != 0 || f.ID == flow.FieldInPort
 	var o ofp.OXM
 	switch {
 	case f.ID == flow.FieldInPort && nxm:
 		p := ofproto.PortTo16(uint32(f.Uint(v)))
-		o = ofp.OXM{Class: ofp.ClassNXM0, Field: 0, Value: []byte{byte(p >> 8), byte(p)}}
+		o = ofp.OXM{Class: ofp.ClassNXM0, Field: 0, Value: append(vbuf, byte(p>>8), byte(p))}
 		return o, true
 	case hasOXM && (!nxm || !hasNXM):
 		o = ofp.OXM{Class: f.OXMClass, Field: f.OXMField}
@@ -275,10 +283,10 @@ func tlvFor(f *flow.Field, v, mask [16]byte, exact, nxm bool) (ofp.OXM, bool) {
 	default:
 		return o, false
 	}
-	o.Value = append([]byte(nil), v[:f.Bytes]...)
+	o.Value = append(vbuf, v[:f.Bytes]...)
 	if !exact {
 		o.HasMask = true
-		o.Mask = append([]byte(nil), mask[:f.Bytes]...)
+		o.Mask = append(mbuf, mask[:f.Bytes]...)
 	}
 	return o, true
 }

@@ -78,7 +78,7 @@ func TestMatchRoundTripEveryField(t *testing.T) {
 			// tlvFor writes one field back without the prerequisite
 			// checks TLVsFromMatch makes (covered below).
 			var out []ofp.OXM
-			o2, ok := tlvFor(f, f.Get(&m.Key), f.MaskValue(&m.Mask), true, nxm)
+			o2, ok := tlvFor(f, f.Get(&m.Key), f.MaskValue(&m.Mask), true, nxm, nil, nil)
 			if !ok {
 				t.Errorf("%s: no TLV back", f.Name)
 				continue

@@ -337,21 +337,33 @@ func sortRules(rules []*Rule) {
 	if len(rules) < 2 {
 		return
 	}
+	// One 64-bit key per rule: table, priority descending, then the
+	// insertion number in the low 40 bits (a bridge would need a
+	// trillion flow-mods to outgrow them; then the number is compared
+	// apart).
 	type sortKey struct {
-		order uint32 // table, then priority descending
-		seq   uint64
-		r     *Rule
+		k   uint64
+		seq uint64
+		r   *Rule
 	}
+	const seqBits = 40
 	keys := make([]sortKey, len(rules))
+	wide := false
 	for i, r := range rules {
-		keys[i] = sortKey{uint32(r.Table)<<16 | uint32(0xffff-r.Priority), r.seq, r}
+		order := uint64(r.Table)<<16 | uint64(0xffff-r.Priority)
+		keys[i] = sortKey{order<<seqBits | r.seq&(1<<seqBits-1), r.seq, r}
+		wide = wide || r.seq >= 1<<seqBits
 	}
-	slices.SortFunc(keys, func(a, b sortKey) int {
-		if a.order != b.order {
-			return cmp.Compare(a.order, b.order)
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
+	if wide {
+		slices.SortFunc(keys, func(a, b sortKey) int {
+			if c := cmp.Compare(a.k>>seqBits, b.k>>seqBits); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.seq, b.seq)
+		})
+	} else {
+		slices.SortFunc(keys, func(a, b sortKey) int { return cmp.Compare(a.k, b.k) })
+	}
 	for i := range keys {
 		rules[i] = keys[i].r
 	}

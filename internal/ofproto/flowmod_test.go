@@ -1,7 +1,10 @@
 package ofproto
 
 import (
+	"cmp"
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -371,5 +374,29 @@ func TestAggregate(t *testing.T) {
 	f.Table = 2
 	if p, _, n := b.Aggregate(f); p != 3 || n != 1 {
 		t.Fatalf("table 2 aggregate %d %d", p, n)
+	}
+}
+
+// TestSortRules: table, then priority descending, then insertion order,
+// also once insertion numbers outgrow the packed sort key.
+func TestSortRules(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, base := range []uint64{1, 1<<40 - 50} {
+		var rules []*Rule
+		for i := range 200 {
+			rules = append(rules, &Rule{Table: uint8(rng.IntN(3)), Priority: uint16(rng.IntN(4)), seq: base + uint64(i)})
+		}
+		want := slices.Clone(rules)
+		slices.SortStableFunc(want, func(a, b *Rule) int {
+			if a.Table != b.Table {
+				return cmp.Compare(a.Table, b.Table)
+			}
+			return cmp.Compare(b.Priority, a.Priority)
+		})
+		rng.Shuffle(len(rules), func(i, j int) { rules[i], rules[j] = rules[j], rules[i] })
+		sortRules(rules)
+		if !slices.Equal(rules, want) {
+			t.Errorf("insertion numbers from %d: wrong order", base)
+		}
 	}
 }
