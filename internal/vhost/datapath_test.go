@@ -3,6 +3,7 @@ package vhost_test
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"testing"
 
 	"github.com/govs/govs/internal/packet"
@@ -40,7 +41,7 @@ func TestNegotiation(t *testing.T) {
 	}
 	f := binary.LittleEndian.Uint64(p)
 	for _, bit := range []uint64{vhost.FeatVersion1, vhost.FeatNetMrgRxbuf, vhost.FeatRingEventIdx,
-		vhost.FeatNetMQ, vhost.FeatNetMTU, vhost.FeatProtocolFeatures, vhost.FeatRingIndirectDesc} {
+		vhost.FeatNetMQ, vhost.FeatNetMTU, vhost.FeatProtocolFeatures, vhost.FeatRingIndirectDesc, vhost.FeatInOrder} {
 		if f&bit == 0 {
 			t.Errorf("feature %#x not offered (%#x)", bit, f)
 		}
@@ -231,6 +232,45 @@ func TestSendHeaderOverStale(t *testing.T) {
 		if !bytes.Equal(b[:12], want) || !bytes.Equal(b[12:], pkt) {
 			t.Errorf("buffer %d: header %x, packet equal %v", u.ID, b[:12], bytes.Equal(b[12:], pkt))
 		}
+	}
+}
+
+// TestUsedInAvailOrder: with VIRTIO_F_IN_ORDER offered, both rings must
+// use buffers in the order the guest made them available: a dropped chain
+// (header only) between two packets is returned between them, and receive
+// buffers are used in the order they were posted.
+func TestUsedInAvailOrder(t *testing.T) {
+	r := start(t, 1, allFeatures|vhost.FeatInOrder, 64)
+	tx := r.q(1)
+	a := tx.PostTx(frame(60, 1))
+	off := r.fe.Alloc(vhosttest.HdrLen, 8)
+	empty := tx.AllocDescs(1)
+	tx.WriteDesc(empty, vhosttest.Desc{Addr: vhosttest.GPA(off), Len: vhosttest.HdrLen})
+	tx.Publish(empty)
+	b := tx.PostTx(frame(60, 2))
+	if got := r.recv(t, 0); len(got) != 2 {
+		t.Fatalf("Recv = %d packets, want 2", len(got))
+	}
+	r.recv(t, 0) // returns the chains
+	var ids []uint16
+	for _, u := range tx.TakeUsed() {
+		ids = append(ids, u.ID)
+	}
+	if want := []uint16{a, empty, b}; !slices.Equal(ids, want) {
+		t.Errorf("transmit ring used %v, want %v", ids, want)
+	}
+
+	rx := r.q(0)
+	heads := rx.PostRx(3, 2048)
+	if n := r.dev.Send(0, batchOf(frame(60, 3), frame(1500, 4), frame(60, 5))); n != 3 {
+		t.Fatalf("Send = %d, want 3", n)
+	}
+	ids = ids[:0]
+	for _, u := range rx.TakeUsed() {
+		ids = append(ids, u.ID)
+	}
+	if !slices.Equal(ids, heads) {
+		t.Errorf("receive ring used %v, want %v", ids, heads)
 	}
 }
 

@@ -67,6 +67,7 @@ const (
 	FeatRingEventIdx     = 1 << 29
 	FeatProtocolFeatures = 1 << 30
 	FeatVersion1         = 1 << 32
+	FeatInOrder          = 1 << 35
 	featLogAll           = 1 << 26
 )
 
