@@ -6,8 +6,10 @@
 //
 // Control flow (one goroutine per connection, Device.Serve):
 //
-//  1. The front-end negotiates features (GET/SET_FEATURES) and protocol
-//     features (GET/SET_PROTOCOL_FEATURES: MQ, REPLY_ACK, MTU).
+//  1. The front-end negotiates features (GET/SET_FEATURES: VERSION_1,
+//     MRG_RXBUF, EVENT_IDX, INDIRECT_DESC, ANY_LAYOUT, IN_ORDER, MQ, MTU)
+//     and protocol features (GET/SET_PROTOCOL_FEATURES: MQ, REPLY_ACK,
+//     MTU).
 //  2. SET_MEM_TABLE passes one fd per guest memory region; each is mmap'd
 //     whole (memory.go). Ring addresses are translated from the
 //     front-end's user addresses, descriptor addresses from guest-physical
