@@ -58,6 +58,7 @@ type pmd struct {
 	pub    pmdPublished
 
 	wake    chan struct{}
+	state   atomic.Int32 // pmdRunning, pmdParked or pmdHeld
 	stop    atomic.Bool
 	done    chan struct{}
 	running bool // set and read by the control side only
@@ -275,6 +276,20 @@ func (p *pmd) serve(r uint64) {
 	p.ack.Store(r)
 }
 
+// A PMD sleeping in idle is parked: it holds no snapshot and touches
+// nothing it shares, so it is in a quiescent state for as long as it
+// sleeps. The control side answers its own requests for a parked PMD
+// (syncLocked: parked -> held, serve, -> parked) instead of waking it: a
+// wake-up is a thread-locked goroutine made runnable on a sleeping vCPU,
+// hundreds of microseconds here, and every flow-mod waits for a
+// rendezvous. On waking, the PMD takes itself back (parked -> running),
+// waiting while the control side holds it.
+const (
+	pmdRunning int32 = iota
+	pmdParked
+	pmdHeld
+)
+
 // idle sleeps, longer each idle iteration up to PMDSleepMax, or until the
 // control side wakes the PMD.
 func (p *pmd) idle() {
@@ -285,10 +300,14 @@ func (p *pmd) idle() {
 	}
 	start := time.Now()
 	p.timer.Reset(p.sleep)
+	p.state.Store(pmdParked)
 	select {
 	case <-p.timer.C:
 	case <-p.wake:
 		p.timer.Stop()
+	}
+	for !p.state.CompareAndSwap(pmdParked, pmdRunning) {
+		runtime.Gosched() // the control side is serving a request for us
 	}
 	p.ctr.idleNs += uint64(time.Since(start))
 }

@@ -3,6 +3,7 @@ package dpif
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/govs/govs/internal/netdev"
 	"github.com/govs/govs/internal/netdev/dummy"
@@ -94,4 +95,30 @@ func TestSyscallQueueSkippedWhileIdle(t *testing.T) {
 	waitFor(t, "packet from the syscall queue forwarded", func() bool {
 		return len(ports[1].Transmitted())+len(sp.Transmitted()) > 0 || up.upcalls.Load() > 0
 	})
+}
+
+// TestParkedPMDAnsweredWithoutWaking: the control side answers the
+// rendezvous of a PMD asleep in idle itself, so revalidating (every
+// flow-mod does) neither waits for nor wakes a sleeping PMD.
+func TestParkedPMDAnsweredWithoutWaking(t *testing.T) {
+	dp, _ := newTestDP(t, Config{PMDSleepMax: time.Second, RevalidateInterval: time.Hour}, &testUpcaller{}, 1, nil)
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := dp.pmds[0]
+	waitFor(t, "the PMD asleep", func() bool { return p.state.Load() == pmdParked })
+	before := dp.PMDStats()[0].Iterations
+	for range 100 {
+		dp.Revalidate()
+	}
+	after := dp.PMDStats()[0].Iterations
+	if p.state.Load() != pmdParked {
+		t.Skip("the PMD's one-second sleep ended during the test") // not the behaviour under test
+	}
+	if n := after - before; n > 5 { // a stale wake-up or two, not one per revalidation
+		t.Errorf("100 revalidations woke the sleeping PMD for %d iterations", n)
+	}
+	if a, r := p.ack.Load(), p.req.Load(); a != r {
+		t.Errorf("ack %d, req %d: a request left unanswered", a, r)
+	}
 }

@@ -14,14 +14,19 @@ func (dp *Datapath) syncLocked() {
 	dp.mu.Unlock()
 	reqs := make([]uint64, len(dp.pmds))
 	for i, p := range dp.pmds {
-		if p.running {
-			reqs[i] = p.request()
-		} else {
+		switch {
+		case !p.running:
 			p.serve(p.req.Add(1))
+		case p.state.CompareAndSwap(pmdParked, pmdHeld):
+			// Asleep, hence quiescent: answer for it (pmd.go, idle).
+			p.serve(p.req.Add(1))
+			p.state.Store(pmdParked)
+		default:
+			reqs[i] = p.request()
 		}
 	}
 	for i, p := range dp.pmds {
-		if p.running {
+		if reqs[i] != 0 {
 			p.waitAck(reqs[i])
 		}
 	}
