@@ -76,17 +76,7 @@ type pollEntry struct {
 	// a doubling number of iterations, up to maxPollSkip; a packet resets
 	// that. Ring-based queues (AF_XDP, TPACKET, vhost) are always polled.
 	syscall bool
-	// pmd: the queue is made for busy polling (netdev.PMDPolled). A PMD
-	// with none sleeps while idle (kernelOnlySleepMax).
-	pmd bool
 }
-
-// kernelOnlySleepMax bounds an idle PMD's sleep when none of its queues
-// is made for busy polling (only system, tap, internal or dummy ports,
-// which OVS does not give a PMD at all) and pmd-sleep-max is not set: such
-// a PMD does not hold a CPU for nothing, and a packet arriving after a
-// quiet spell waits at most this long.
-const kernelOnlySleepMax = 500 * time.Microsecond
 
 // pollBackoff is a PMD's backoff state for one syscall-polled queue.
 type pollBackoff struct {
@@ -203,11 +193,9 @@ func (p *pmd) run(ready chan<- error) {
 		}
 		start = end
 		p.quiesce()
-		if n == 0 {
-			if limit := p.sleepMax(); limit > 0 {
-				p.idle(limit)
-				start = monotime()
-			}
+		if n == 0 && p.dp.cfg.PMDSleepMax > 0 {
+			p.idle()
+			start = monotime()
 		}
 	}
 }
@@ -302,28 +290,13 @@ const (
 	pmdHeld
 )
 
-// sleepMax is how long an idle PMD may sleep: pmd-sleep-max, or
-// kernelOnlySleepMax when it polls no queue made for busy polling (none
-// at all included); 0: poll continuously.
-func (p *pmd) sleepMax() time.Duration {
-	if p.dp.cfg.PMDSleepMax > 0 {
-		return p.dp.cfg.PMDSleepMax
-	}
-	for _, e := range *p.polls.Load() {
-		if e.pmd {
-			return 0
-		}
-	}
-	return kernelOnlySleepMax
-}
-
-// idle sleeps, longer each idle iteration up to limit, or until the
+// idle sleeps, longer each idle iteration up to PMDSleepMax, or until the
 // control side wakes the PMD.
-func (p *pmd) idle(limit time.Duration) {
+func (p *pmd) idle() {
 	if p.sleep == 0 {
 		p.sleep = minSleep
 	} else {
-		p.sleep = min(2*p.sleep, limit)
+		p.sleep = min(2*p.sleep, p.dp.cfg.PMDSleepMax)
 	}
 	start := time.Now()
 	p.timer.Reset(p.sleep)

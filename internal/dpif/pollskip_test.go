@@ -54,73 +54,12 @@ func (q *countingRxq) PollIsSyscall() bool { return true }
 
 func (p *syscallPort) RxQueues() []netdev.RxQueue { return []netdev.RxQueue{p.q} }
 
-// pmdPort is a dummy port whose queue says it is made for busy polling
-// (as AF_XDP and vhost-user queues do), so the PMD polling it spins.
-type pmdPort struct {
-	*dummy.Port
-}
-
-type pmdRxq struct{ netdev.RxQueue }
-
-func (pmdRxq) IsPMD() bool { return true }
-
-func (p pmdPort) RxQueues() []netdev.RxQueue {
-	return []netdev.RxQueue{pmdRxq{p.Port.RxQueues()[0]}}
-}
-
-func pmdIterations(dp *Datapath) uint64 {
-	var n uint64
-	for _, s := range dp.PMDStats() {
-		n += s.Iterations
-	}
-	return n
-}
-
-// TestKernelOnlyPMDSleeps: a PMD with no queue made for busy polling
-// (only dummy, tap, system, internal ports, which OVS gives no PMD)
-// sleeps while idle instead of spinning, and still forwards what arrives;
-// with a busy-polled queue it spins.
-func TestKernelOnlyPMDSleeps(t *testing.T) {
-	up := &testUpcaller{}
-	dp, ports := newTestDP(t, Config{EMCInsertInvProb: 1}, up, 2, nil)
-	if err := dp.Start(); err != nil {
-		t.Fatal(err)
-	}
-	i0 := pmdIterations(dp)
-	time.Sleep(100 * time.Millisecond)
-	// Spinning, a PMD iterates millions of times in 100 ms; sleeping up
-	// to kernelOnlySleepMax between polls, at least 200 times.
-	if n := pmdIterations(dp) - i0; n > 20000 || n < 20 {
-		t.Errorf("kernel-only PMD iterated %d times in 100 ms", n)
-	}
-	if err := ports[1].Inject(0, udpFrame(0x0a000001, 1000, 2000)); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "packet forwarded by a sleeping PMD", func() bool {
-		return len(ports[2].Transmitted()) > 0 || up.upcalls.Load() > 0
-	})
-
-	if err := dp.AddPort(9, pmdPort{newPort(t, "xsk9", nil)}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "PMD spinning with a busy-polled queue", func() bool {
-		i := pmdIterations(dp)
-		time.Sleep(20 * time.Millisecond)
-		return pmdIterations(dp)-i > 1000 // asleep, at most ~40 in 20 ms
-	})
-}
-
 // TestSyscallQueueSkippedWhileIdle checks that a PMD polls a queue whose
 // polls are syscalls far less often than it iterates while the queue is
 // empty, and still forwards what arrives on it.
 func TestSyscallQueueSkippedWhileIdle(t *testing.T) {
 	up := &testUpcaller{}
 	dp, ports := newTestDP(t, Config{EMCInsertInvProb: 1}, up, 1, nil)
-	// A busy-polled queue beside it keeps the PMD spinning (as a vhost-user
-	// or AF_XDP port does beside a bridge's internal port).
-	if err := dp.AddPort(8, pmdPort{newPort(t, "xsk8", nil)}); err != nil {
-		t.Fatal(err)
-	}
 	sp := &syscallPort{Port: newPort(t, "tap9", nil)}
 	sp.q = &countingRxq{RxQueue: sp.Port.RxQueues()[0]}
 	if err := dp.AddPort(9, sp); err != nil {

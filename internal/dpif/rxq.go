@@ -88,9 +88,8 @@ func (dp *Datapath) planLocked() ([][]pollEntry, []RxqInfo) {
 		}
 		q := r.port.dev.RxQueues()[r.q]
 		sp, ok := q.(netdev.SyscallPoller)
-		pp, isPMD := q.(netdev.PMDPolled)
 		plan[r.pmd] = append(plan[r.pmd], pollEntry{port: r.port.no, queue: r.q, rxq: q,
-			syscall: ok && sp.PollIsSyscall(), pmd: isPMD && pp.IsPMD()})
+			syscall: ok && sp.PollIsSyscall()})
 		infos = append(infos, RxqInfo{
 			Port: r.port.no, PortName: r.port.dev.Name(), Queue: r.q,
 			PMD: r.pmd, CPU: dp.pmds[r.pmd].cpu, Pinned: pinned,

@@ -75,16 +75,6 @@ type SyscallPoller interface {
 	PollIsSyscall() bool
 }
 
-// PMDPolled is implemented by receive queues made for busy polling (OVS's
-// netdev_is_pmd): rings in memory shared with a NIC or a guest, AF_XDP and
-// vhost-user. The kernel-backed types (system, tap, internal, dummy) are
-// not: OVS polls those from its main thread and runs no PMD for them. A
-// PMD whose queues are all of that kind sleeps while they are idle rather
-// than spin a CPU on them.
-type PMDPolled interface {
-	IsPMD() bool
-}
-
 // Stats are a port's counters, as OVSDB Interface.statistics names them.
 type Stats struct {
 	RxPackets, RxBytes, RxDropped, RxErrors uint64

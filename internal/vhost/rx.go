@@ -38,10 +38,6 @@ type RxQueue struct {
 	packets, bytes, dropped, errors atomic.Uint64
 }
 
-// IsPMD implements netdev.PMDPolled: a virtqueue is made to be
-// busy-polled.
-func (q *RxQueue) IsPMD() bool { return true }
-
 // ID implements netdev.RxQueue: the queue pair index.
 func (q *RxQueue) ID() int { return q.id }
 

@@ -36,10 +36,6 @@ func newQueue(id int, s *xsk) *queue {
 // ID implements netdev.RxQueue.
 func (q *queue) ID() int { return q.id }
 
-// IsPMD implements netdev.PMDPolled: an AF_XDP ring is made to be
-// busy-polled.
-func (q *queue) IsPMD() bool { return true }
-
 // Recv implements netdev.RxQueue. It never blocks.
 func (q *queue) Recv(b *packet.Batch) (int, error) {
 	s := q.s
