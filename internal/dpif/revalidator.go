@@ -4,7 +4,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/govs/govs/internal/flow"
 	"github.com/govs/govs/internal/odp"
 )
 
@@ -167,23 +166,13 @@ func (dp *Datapath) revalidateOne(it *revalItem) revalDecision {
 		return revalDelete
 	}
 	it.r.Mask.InPort = ^uint32(0)
-	if !maskWithin(&it.r.Mask, &oldMask) {
+	// A megaflow installed with oldMask still only covers packets the new
+	// mask would.
+	if !it.r.Mask.Within(&oldMask) {
 		return revalDelete
 	}
 	if slices.Equal(it.r.Actions, oldActions) {
 		return revalKeep
 	}
 	return revalReplace
-}
-
-// maskWithin reports whether every bit of m is also set in outer: a
-// megaflow installed with outer still only covers packets m would.
-func maskWithin(m, outer *flow.Mask) bool {
-	mw, ow := m.Words(), outer.Words()
-	for i := range mw {
-		if mw[i]&^ow[i] != 0 {
-			return false
-		}
-	}
-	return true
 }

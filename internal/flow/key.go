@@ -223,6 +223,18 @@ func (k *Key) Or(o *Key) {
 	}
 }
 
+// Within reports whether every bit set in k is also set in outer (for
+// masks: k is no wider than outer).
+func (k *Key) Within(outer *Key) bool {
+	kw, ow := k.Words(), outer.Words()
+	for i := range kw {
+		if kw[i]&^ow[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // IsZero reports whether every bit of k is zero.
 func (k *Key) IsZero() bool { return *k.Words() == [KeyWords]uint64{} }
 

@@ -75,20 +75,21 @@ func (st *subtable) hash(k *flow.Key) uint64 {
 	for j, i := range st.words {
 		buf[j] = kw[i] & mw[i]
 	}
-	if len(st.words) == 0 || collideForTest {
-		return 0
-	}
-	return maphash.Bytes(subtableSeed, unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), 8*len(st.words)))
+	return hashWords(buf[:len(st.words)])
 }
 
 // hashRule is hash of r's key (r's mask is the subtable's: its present
 // words are st.words, in order).
 func (st *subtable) hashRule(r *Rule) uint64 {
-	keys := r.Match.vals()[:len(st.words)]
-	if len(keys) == 0 || collideForTest {
+	return hashWords(r.Match.vals()[:len(st.words)])
+}
+
+// hashWords is the subtables' seeded hash of a masked key's words.
+func hashWords(w []uint64) uint64 {
+	if len(w) == 0 || collideForTest {
 		return 0
 	}
-	return maphash.Bytes(subtableSeed, unsafe.Slice((*byte)(unsafe.Pointer(&keys[0])), 8*len(keys)))
+	return maphash.Bytes(subtableSeed, unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), 8*len(w)))
 }
 
 // orMask ORs the mask into wc, word by word where it is not zero (a whole

@@ -77,13 +77,7 @@ func (o *Ofproto) Revalidate(r *dpif.Revalidation) error {
 func maskCovers(installed, wc *flow.Mask) bool {
 	m := *installed
 	m.InPort = ^uint32(0)
-	iw, ww := m.Words(), wc.Words()
-	for i := range ww {
-		if ww[i]&^iw[i] != 0 {
-			return false
-		}
-	}
-	return true
+	return wc.Within(&m)
 }
 
 // push gives a megaflow's statistics to its xcache entry (xcache.push)
