@@ -77,7 +77,28 @@ type bundle struct {
 	id     uint32
 	flags  uint16
 	closed bool
-	mods   []*ofproto.FlowMod
+	// mods are packed (a MiniMatch for the match) and kept in chunks,
+	// so a bundle of 100 000 flow-mods is neither 78 MB of whole ones
+	// nor regrown by copying as it fills.
+	mods [][]ofproto.PackedFlowMod
+}
+
+// bundleChunk is how many flow-mods a chunk of a bundle holds (1 MB).
+const bundleChunk = 4096
+
+func (bd *bundle) add(p ofproto.PackedFlowMod) {
+	if n := len(bd.mods); n == 0 || len(bd.mods[n-1]) == bundleChunk {
+		size := bundleChunk
+		if n == 0 {
+			size = 64 // most bundles are small
+		}
+		bd.mods = append(bd.mods, make([]ofproto.PackedFlowMod, 0, size))
+	}
+	last := &bd.mods[len(bd.mods)-1]
+	if len(*last) == cap(*last) { // the first chunk grows to full size
+		*last = append(make([]ofproto.PackedFlowMod, 0, bundleChunk), *last...)
+	}
+	*last = append(*last, p)
 }
 
 func (c *ofconn) bundle13(m *of13.Experimenter, msg []byte) error {
@@ -175,11 +196,10 @@ func (c *ofconn) bundleAdd(xid uint32, ba *of13.BundleAdd) error {
 	if !ok {
 		return &onfError{onfMsgUnsup}
 	}
-	fm, err := flowModFrom13(fmw)
-	if err != nil {
+	if err := flowModFrom13(&c.bundleFM, fmw); err != nil {
 		return err
 	}
-	bd.mods = append(bd.mods, fm)
+	bd.add(c.bundleFM.Pack())
 	return nil
 }
 
@@ -193,11 +213,11 @@ type commitState struct {
 // commit applies mods all or nothing, as one ofproto transaction: the
 // datapath is revalidated once, after the last flow-mod, and a failure
 // leaves the tables exactly as they were.
-func (a *Agent) commit(mods []*ofproto.FlowMod) error {
+func (a *Agent) commit(mods [][]ofproto.PackedFlowMod) error {
 	cs := &a.commitState
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	if i, err := a.b.FlowMods(mods); err != nil {
+	if i, err := a.b.FlowModsPacked(mods); err != nil {
 		a.log.Debug("bundle commit failed", "flow_mod", i, "err", err)
 		return &onfError{onfMsgFailed}
 	}

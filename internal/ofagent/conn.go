@@ -53,7 +53,8 @@ type ofconn struct {
 	flowModTableID bool // NXT_FLOW_MOD_TABLE_ID: table in the command's high byte
 	controllerID   uint16
 
-	bundles map[uint32]*bundle // serving goroutine only
+	bundles  map[uint32]*bundle // serving goroutine only
+	bundleFM ofproto.FlowMod    // bundleAdd's conversions, serving goroutine only
 }
 
 // outQueue bounds the messages waiting for the writer.

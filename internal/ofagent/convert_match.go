@@ -54,21 +54,27 @@ func tlvWidth(o *ofp.OXM, f *flow.Field) int {
 // which needs no VLAN, shares its bits with OXM's vlan_pcp, which does.
 func MatchFromTLVs(tlvs []ofp.OXM) (ofproto.Match, error) {
 	var m ofproto.Match
+	err := matchFromTLVs(&m, tlvs)
+	return m, err
+}
+
+// matchFromTLVs is MatchFromTLVs into m, which must be zero.
+func matchFromTLVs(m *ofproto.Match, tlvs []ofp.OXM) error {
 	var seen [flow.NumFieldIDs]bool
 	for i := range tlvs {
 		o := &tlvs[i]
 		f := fieldOfTLV(o)
 		if f == nil {
-			return m, errBadField
+			return errBadField
 		}
 		w := tlvWidth(o, f)
 		if len(o.Value) != w {
 			// The length is part of the TLV header: OVS knows no
 			// field by this header (OFPBMC_BAD_FIELD).
-			return m, errBadField
+			return errBadField
 		}
 		if seen[f.ID] {
-			return m, errDupField
+			return errDupField
 		}
 		seen[f.ID] = true
 		var v, mask [16]byte
@@ -85,14 +91,14 @@ func MatchFromTLVs(tlvs []ofp.OXM) (ofproto.Match, error) {
 		}
 		all := f.AllOnes()
 		if o.HasMask && !f.Maskable && mask != all {
-			return m, errBadMask
+			return errBadMask
 		}
 		for j := range v {
 			if v[j]&^all[j] != 0 || mask[j]&^all[j] != 0 {
-				return m, errBadValue
+				return errBadValue
 			}
 			if v[j]&^mask[j] != 0 {
-				return m, errBadWild
+				return errBadWild
 			}
 		}
 		f.SetMasked(&m.Key, v, mask)
@@ -100,10 +106,10 @@ func MatchFromTLVs(tlvs []ofp.OXM) (ofproto.Match, error) {
 	}
 	for i := range tlvs {
 		if f := fieldOfTLV(&tlvs[i]); !f.PrereqsOK(&m.Key, &m.Mask) {
-			return m, errPrereq
+			return errPrereq
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // Field orders for writing a match: each field appears once per meaning,

@@ -25,7 +25,8 @@ func BenchmarkFlowModDecode13(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		got, err := flowModFrom13(dm.(*of13.FlowMod))
+		var got ofproto.FlowMod
+		err = flowModFrom13(&got, dm.(*of13.FlowMod))
 		if err != nil || got.Match != m {
 			b.Fatalf("%v %+v", err, got)
 		}

@@ -45,8 +45,8 @@ func (c *ofconn) handle13(msg []byte) error {
 		c.a.sync()
 		c.sendMsg(&of13.BarrierReply{Xid: m.Xid})
 	case *of13.FlowMod:
-		fm, err := flowModFrom13(m)
-		if err != nil {
+		fm := new(ofproto.FlowMod)
+		if err := flowModFrom13(fm, m); err != nil {
 			return err
 		}
 		return c.applyFlowMod(fm)
@@ -111,20 +111,22 @@ func changesState13(m ofp.Message) bool {
 	return false
 }
 
-// flowModFrom13 converts an OpenFlow 1.3 flow-mod.
-func flowModFrom13(m *of13.FlowMod) (*ofproto.FlowMod, error) {
+// flowModFrom13 converts an OpenFlow 1.3 flow-mod into fm, which it
+// overwrites (a bundle converts each of its flow-mods into the same one).
+func flowModFrom13(fm *ofproto.FlowMod, m *of13.FlowMod) error {
 	if m.Match.Type != of13.OXMTypeMatch {
-		return nil, ofp.ErrBadMatchType
+		return ofp.ErrBadMatchType
 	}
-	match, err := MatchFromTLVs(m.Match.Fields)
-	if err != nil {
-		return nil, err
+	*fm = ofproto.FlowMod{
+		Command: ofproto.FlowModCommand(m.Command), Table: m.TableID, Priority: m.Priority,
+		Cookie: m.Cookie, CookieMask: m.CookieMask,
+		IdleTimeout: m.IdleTimeout, HardTimeout: m.HardTimeout, Flags: m.Flags,
+		OutPort: m.OutPort, OutGroup: m.OutGroup, BufferID: m.BufferID,
+		Instructions: ofproto.Instructions{GotoTable: -1},
 	}
-	fm := ofproto.NewFlowMod(ofproto.FlowModCommand(m.Command))
-	fm.Table, fm.Match, fm.Priority = m.TableID, match, m.Priority
-	fm.Cookie, fm.CookieMask = m.Cookie, m.CookieMask
-	fm.IdleTimeout, fm.HardTimeout, fm.Flags = m.IdleTimeout, m.HardTimeout, m.Flags
-	fm.OutPort, fm.OutGroup, fm.BufferID = m.OutPort, m.OutGroup, m.BufferID
+	if err := matchFromTLVs(&fm.Match, m.Match.Fields); err != nil {
+		return err
+	}
 	if fm.Command == ofproto.FlowAdd {
 		fm.CookieMask = 0
 	}
@@ -133,10 +135,9 @@ func flowModFrom13(m *of13.FlowMod) (*ofproto.FlowMod, error) {
 		fm.OutPort, fm.OutGroup = ofproto.PortAny, ofproto.GroupAny
 	}
 	if fm.Command == ofproto.FlowDelete || fm.Command == ofproto.FlowDeleteStrict {
-		return fm, nil // instructions of a delete are ignored
+		return nil // instructions of a delete are ignored
 	}
-	if fm.Instructions, err = InstructionsFrom13(m.Instructions); err != nil {
-		return nil, err
-	}
-	return fm, nil
+	var err error
+	fm.Instructions, err = InstructionsFrom13(m.Instructions)
+	return err
 }

@@ -11,36 +11,56 @@ import "time"
 // FlowMods returns the index of the flow-mod that failed with its error
 // (failed is -1 on success).
 func (b *Bridge) FlowMods(fms []*FlowMod) (failed int, err error) {
-	// Checks that need no tables run before the lock; the first bad
-	// flow-mod still fails only after the ones before it were applied.
-	limit, limitErr := len(fms), error(nil)
-	for i, fm := range fms {
-		if err = checkFlowMod(fm); err != nil {
-			limit, limitErr = i, err
-			break
-		}
-	}
+	return b.FlowModsFunc(len(fms), func(i int) *FlowMod { return fms[i] })
+}
 
+// FlowModsPacked is FlowMods over packed flow-mods, unpacked one at a
+// time into one FlowMod: a bundle's commit never holds more than one of
+// them whole.
+func (b *Bridge) FlowModsPacked(chunks [][]PackedFlowMod) (failed int, err error) {
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	var fm FlowMod
+	c, j := 0, 0
+	return b.FlowModsFunc(n, func(int) *FlowMod {
+		for j == len(chunks[c]) {
+			c, j = c+1, 0
+		}
+		chunks[c][j].Unpack(&fm)
+		j++
+		return &fm
+	})
+}
+
+// FlowModsFunc is FlowMods over the n flow-mods that at returns, called
+// once each, in order, under the bridge's lock. The flow-mod at returns
+// is only read before the next call.
+func (b *Bridge) FlowModsFunc(n int, at func(i int) *FlowMod) (failed int, err error) {
 	b.mu.Lock()
-	u := &undoLog{seq: b.seq, entries: make([]undoEntry, 0, limit)}
+	u := &undoLog{seq: b.seq, entries: make([]undoEntry, 0, n)}
 	b.undo = u
 	var removed []Removed
 	changed := false
-	for i := 0; i < limit; i++ {
-		rm, ch, err := b.flowModLocked(fms[i], &fms[i].Match)
+	for i := 0; i < n; i++ {
+		fm := at(i)
+		err := checkFlowMod(fm)
+		var rm []Removed
+		var ch bool
+		if err == nil {
+			rm, ch, err = b.flowModLocked(fm, &fm.Match)
+		}
 		if err != nil {
-			limit, limitErr = i, err
-			break
+			b.undo = nil
+			u.rollback(b)
+			b.mu.Unlock()
+			return i, err
 		}
 		removed = append(removed, rm...)
 		changed = changed || ch
 	}
 	b.undo = nil
-	if limitErr != nil {
-		u.rollback(b)
-		b.mu.Unlock()
-		return limit, limitErr
-	}
 	if !changed {
 		b.mu.Unlock()
 		return -1, nil
