@@ -161,7 +161,7 @@ func (p *Port) Send(qid int, b *packet.Batch) int {
 	res := p.tx.fill(b)
 	errs := 0
 	if res.queued != 0 {
-		if err := unix.Sendto(p.fd, nil, unix.MSG_DONTWAIT, nil); err != nil && !transient(err) {
+		if err := linux.Kick(p.fd, true); err != 0 && !transient(err) {
 			errs = 1
 		}
 	}

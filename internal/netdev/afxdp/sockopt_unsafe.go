@@ -3,6 +3,7 @@ package afxdp
 import (
 	"unsafe"
 
+	"github.com/govs/govs/internal/netdev/linux"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,16 +43,9 @@ func getsockopt(fd, opt int, p unsafe.Pointer, n uintptr) error {
 }
 
 // kickTx asks the kernel to send what the TX ring holds (need_wakeup set).
-// A raw syscall: unix.Sendto would allocate for its sockaddr handling.
-func kickTx(fd int) unix.Errno {
-	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), 0, 0, unix.MSG_DONTWAIT, 0, 0)
-	return e
-}
+func kickTx(fd int) unix.Errno { return linux.Kick(fd, true) }
 
 // kickRx tells the kernel the fill ring has frames again (need_wakeup set).
-func kickRx(fd int) unix.Errno {
-	_, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), 0, 0, unix.MSG_DONTWAIT, 0, 0)
-	return e
-}
+func kickRx(fd int) unix.Errno { return linux.Kick(fd, false) }
 
 func sliceAddr(b []byte) uintptr { return uintptr(unsafe.Pointer(&b[0])) }

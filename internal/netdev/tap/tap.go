@@ -127,9 +127,9 @@ func (p *Port) TxQueues() int { return 1 }
 func (p *Port) Send(qid int, b *packet.Batch) int {
 	sent, bytes, dropped, errs := 0, 0, 0, 0
 	for _, pk := range b.Pkts {
-		_, err := unix.Write(p.fd, pk.Data())
+		_, err := linux.WriteNonblock(p.fd, pk.Data())
 		switch {
-		case err == nil:
+		case err == 0:
 			sent++
 			bytes += pk.Len
 		case err == unix.EAGAIN || err == unix.ENOBUFS:
@@ -198,8 +198,8 @@ func (q *rxQueue) Recv(b *packet.Batch) (int, error) {
 	for n < packet.BatchSize {
 		f := q.frames[n]
 		room := f[packet.Headroom:]
-		k, rerr := unix.Read(q.fd, room)
-		if rerr != nil {
+		k, rerr := linux.ReadNonblock(q.fd, room)
+		if rerr != 0 {
 			if rerr != unix.EAGAIN && rerr != unix.EINTR {
 				err = fmt.Errorf("read tap: %w", rerr)
 				q.c.RxError(1)
