@@ -138,7 +138,11 @@ func (st *subtable) delPrio(p uint16) {
 // classifier is the tuple space of one table. It is not safe for
 // concurrent writes; the bridge lock serializes them.
 type classifier struct {
-	byMask    map[flow.Mask]*subtable
+	byMask map[flow.Mask]*subtable
+	// last is the subtable byMask last gave: the flow-mods of a bundle
+	// or an add-flows stream mostly share one mask, and comparing it is
+	// cheaper than hashing 312 bytes for the map.
+	last      *subtable
 	subtables []*subtable // by maxPrio descending, then seq
 	n         int
 	seq       uint64
@@ -185,9 +189,21 @@ func (c *classifier) lookup(k *flow.Key, wc *flow.Mask) *Rule {
 	return best
 }
 
+// subtable returns the subtable of mask, or nil.
+func (c *classifier) subtable(mask *flow.Mask) *subtable {
+	if st := c.last; st != nil && st.mask == *mask {
+		return st
+	}
+	st := c.byMask[*mask]
+	if st != nil {
+		c.last = st
+	}
+	return st
+}
+
 // find returns the rule with exactly match m and priority prio.
 func (c *classifier) find(m *Match, prio uint16) *Rule {
-	st := c.byMask[m.Mask]
+	st := c.subtable(&m.Mask)
 	if st == nil {
 		return nil
 	}
@@ -207,7 +223,7 @@ func (c *classifier) insert(r *Rule) { c.reinsert(r, 0) }
 // puts back the tie order of the subtable r was removed from.
 func (c *classifier) reinsert(r *Rule, seq uint64) {
 	mask := r.Match.Mask()
-	st := c.byMask[mask]
+	st := c.subtable(&mask)
 	if st == nil {
 		if seq == 0 {
 			c.seq++
@@ -236,7 +252,8 @@ func (c *classifier) reinsert(r *Rule, seq uint64) {
 
 // replace puts nr where old is (same match and priority).
 func (c *classifier) replace(old, nr *Rule) {
-	st := c.byMask[old.Match.Mask()]
+	mask := old.Match.Mask()
+	st := c.subtable(&mask)
 	rs := st.rules[st.hashRule(old)]
 	for i, r := range rs {
 		if r == old {
@@ -252,7 +269,8 @@ func (c *classifier) replace(old, nr *Rule) {
 
 // remove takes r out.
 func (c *classifier) remove(r *Rule) {
-	st := c.byMask[r.Match.Mask()]
+	mask := r.Match.Mask()
+	st := c.subtable(&mask)
 	if st == nil {
 		return
 	}
@@ -276,6 +294,9 @@ func (c *classifier) remove(r *Rule) {
 	}
 	if st.n == 0 {
 		delete(c.byMask, st.mask)
+		if c.last == st {
+			c.last = nil
+		}
 		for i, x := range c.subtables {
 			if x == st {
 				c.subtables = append(c.subtables[:i], c.subtables[i+1:]...)

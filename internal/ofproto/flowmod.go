@@ -118,6 +118,10 @@ func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
 	}
 	now := b.Now()
 	b.seq++
+	instr := fm.Instructions
+	if b.undo == nil || !b.undo.handOver {
+		instr = cloneInstructions(&fm.Instructions)
+	}
 	r := &Rule{
 		Table:        fm.Table,
 		Priority:     fm.Priority,
@@ -126,7 +130,7 @@ func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
 		IdleTimeout:  fm.IdleTimeout,
 		HardTimeout:  fm.HardTimeout,
 		Flags:        fm.Flags,
-		Instructions: cloneInstructions(&fm.Instructions),
+		Instructions: instr,
 		Created:      now,
 		Modified:     now,
 		seq:          b.seq,

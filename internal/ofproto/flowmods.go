@@ -24,22 +24,29 @@ func (b *Bridge) FlowModsPacked(chunks [][]PackedFlowMod) (failed int, err error
 	}
 	var fm FlowMod
 	c, j := 0, 0
-	return b.FlowModsFunc(n, func(int) *FlowMod {
+	return b.flowMods(n, func(int) *FlowMod {
 		for j == len(chunks[c]) {
 			c, j = c+1, 0
 		}
 		chunks[c][j].Unpack(&fm)
 		j++
 		return &fm
-	})
+	}, true)
 }
 
 // FlowModsFunc is FlowMods over the n flow-mods that at returns, called
 // once each, in order, under the bridge's lock. The flow-mod at returns
 // is only read before the next call.
 func (b *Bridge) FlowModsFunc(n int, at func(i int) *FlowMod) (failed int, err error) {
+	return b.flowMods(n, at, false)
+}
+
+// flowMods is FlowModsFunc; handOver says the flow-mods' action lists
+// are the transaction's to keep: the rules it adds take them rather than
+// copies.
+func (b *Bridge) flowMods(n int, at func(i int) *FlowMod, handOver bool) (failed int, err error) {
 	b.mu.Lock()
-	u := &undoLog{seq: b.seq, entries: make([]undoEntry, 0, n)}
+	u := &undoLog{seq: b.seq, entries: make([]undoEntry, 0, n), handOver: handOver}
 	b.undo = u
 	var removed []Removed
 	changed := false
@@ -105,6 +112,9 @@ type undoModified struct {
 type undoLog struct {
 	seq     uint64 // Bridge.seq before the transaction
 	entries []undoEntry
+	// handOver: the transaction's flow-mods give added rules their
+	// action lists (FlowModsPacked's, which nobody else holds).
+	handOver bool
 }
 
 func (u *undoLog) log(e undoEntry) {
@@ -129,7 +139,8 @@ func (u *undoLog) logRemove(b *Bridge, r *Rule) {
 		return
 	}
 	var seq uint64
-	if st := b.tables[r.Table].cls.byMask[r.Match.Mask()]; st != nil {
+	mask := r.Match.Mask()
+	if st := b.tables[r.Table].cls.subtable(&mask); st != nil {
 		seq = st.seq
 	}
 	u.entries = append(u.entries, undoEntry{op: undoRemove, r: r, stSeq: seq})
