@@ -194,6 +194,12 @@ func TLVsFromMatch(m *ofproto.Match, nxm bool) []ofp.OXM {
 // family's order: a dump of many rules visits a handful of fields per
 // rule rather than all of them.
 func AppendTLVsFromMatch(dst []ofp.OXM, m *ofproto.Match, nxm bool) []ofp.OXM {
+	return appendTLVs(dst, m, nxm, nil)
+}
+
+// appendTLVs is AppendTLVsFromMatch, recording in rec (when not nil)
+// the fields it wrote.
+func appendTLVs(dst []ofp.OXM, m *ofproto.Match, nxm bool, rec *tlvPlan) []ofp.OXM {
 	ord := &oxmOrder
 	if nxm {
 		ord = &nxmOrder
@@ -227,17 +233,13 @@ func AppendTLVsFromMatch(dst []ofp.OXM, m *ofproto.Match, nxm bool) []ofp.OXM {
 			if !exact && !f.Maskable {
 				continue // a wider field later in the order spells it
 			}
-			// A dump calls this with the previous rule's list as dst:
-			// its entries' value and mask buffers are reused.
-			var reuse ofp.OXM
-			if len(dst) < cap(dst) {
-				reuse = dst[:len(dst)+1][len(dst)]
-			}
-			o, ok := tlvFor(f, f.Get(&m.Key), mask, exact, nxm, reuse.Value[:0], reuse.Mask[:0])
-			if !ok {
+			var ok bool
+			if dst, ok = appendTLV(dst, f, &m.Key, mask, exact, nxm); !ok {
 				continue
 			}
-			dst = append(dst, o)
+			if rec != nil {
+				rec.fields = append(rec.fields, planField{f: f, mask: mask, exact: exact})
+			}
 			f.Unwildcard(&done)
 			if f.ID == flow.FieldVLANVID && exact && m.Key.VLANs[0].TCI&flow.VLANCFI == 0 {
 				done.VLANs[0].TCI = 0xffff // "no VLAN" says the PCP too
@@ -245,6 +247,69 @@ func AppendTLVsFromMatch(dst []ofp.OXM, m *ofproto.Match, nxm bool) []ofp.OXM {
 		}
 	}
 	return dst
+}
+
+// appendTLV appends f's TLV for key k. A dump calls this with the
+// previous rule's list as dst: its entries' value and mask buffers are
+// reused.
+func appendTLV(dst []ofp.OXM, f *flow.Field, k *flow.Key, mask [16]byte, exact, nxm bool) ([]ofp.OXM, bool) {
+	var reuse ofp.OXM
+	if len(dst) < cap(dst) {
+		reuse = dst[:len(dst)+1][len(dst)]
+	}
+	o, ok := tlvFor(f, f.Get(k), mask, exact, nxm, reuse.Value[:0], reuse.Mask[:0])
+	if !ok {
+		return dst, false
+	}
+	return append(dst, o), true
+}
+
+// tlvPlan remembers which fields AppendTLVsFromMatch wrote for a match,
+// with their masks. Which fields it writes depends on the mask and, for
+// the prerequisites, on a few key values (planKey); a dump meets long
+// runs of rules that agree on both (one subtable's), and writes their
+// fields straight from the plan.
+type tlvPlan struct {
+	valid  bool
+	nxm    bool
+	mask   flow.Mask
+	key    planKey
+	fields []planField
+}
+
+type planField struct {
+	f     *flow.Field
+	mask  [16]byte
+	exact bool
+}
+
+// planKey is what of a match's key its TLVs' choice depends on: the
+// values flow's prerequisites test (VLAN present, dl_type, nw_proto, the
+// ICMPv6 type) and the "no VLAN" spelling.
+type planKey struct {
+	tci     uint16
+	ethType uint16
+	proto   uint8
+	icmp    uint8
+}
+
+func planKeyOf(m *ofproto.Match) planKey {
+	k := &m.Key
+	return planKey{tci: k.VLANs[0].TCI & flow.VLANCFI, ethType: k.EthType, proto: k.NwProto, icmp: uint8(k.TpSrc)}
+}
+
+// append is AppendTLVsFromMatch, through the plan when m fits it.
+func (p *tlvPlan) append(dst []ofp.OXM, m *ofproto.Match, nxm bool) []ofp.OXM {
+	key := planKeyOf(m)
+	if p.valid && p.nxm == nxm && p.key == key && p.mask == m.Mask {
+		for i := range p.fields {
+			pf := &p.fields[i]
+			dst, _ = appendTLV(dst, pf.f, &m.Key, pf.mask, pf.exact, nxm)
+		}
+		return dst
+	}
+	p.valid, p.nxm, p.mask, p.key, p.fields = true, nxm, m.Mask, key, p.fields[:0]
+	return appendTLVs(dst, m, nxm, p)
 }
 
 // rankSet is a set of positions in a field order.

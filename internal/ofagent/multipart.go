@@ -149,15 +149,15 @@ func flowFilter13(req *of13.FlowStatsRequest) (ofproto.FlowFilter, error) {
 }
 
 // flowStats13 fills s with r's entry, reusing s's match slice.
-func flowStats13(s *of13.FlowStats, r *ofproto.Rule, now time.Time) {
+func flowStats13(s *of13.FlowStats, r *ofproto.Rule, now time.Time, memo *dumpMemo) {
 	d := now.Sub(r.Created)
 	match := r.Match.Expand()
 	*s = of13.FlowStats{TableID: r.Table, DurationSec: durSec(d), DurationNsec: durNsec(d),
 		Priority: r.Priority, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout, Flags: r.Flags,
 		Cookie: r.Cookie, PacketCount: r.Packets.Load(), ByteCount: r.Bytes.Load(),
 		Match: of13.Match{Type: of13.OXMTypeMatch,
-			Fields: AppendTLVsFromMatch(s.Match.Fields[:0], &match, false)},
-		Instructions: InstructionsTo13(&r.Instructions)}
+			Fields: memo.plan.append(s.Match.Fields[:0], &match, false)},
+		Instructions: memo.instructions13(&r.Instructions)}
 }
 
 func desc256(s string) [256]byte {

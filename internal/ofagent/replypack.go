@@ -54,10 +54,11 @@ func (p *replyPacker) finish() {
 func packFlowStats[E any, PE interface {
 	*E
 	Append([]byte) []byte
-}](p *replyPacker, rules []*ofproto.Rule, now time.Time, fill func(PE, *ofproto.Rule, time.Time)) {
+}](p *replyPacker, rules []*ofproto.Rule, now time.Time, fill func(PE, *ofproto.Rule, time.Time, *dumpMemo)) {
 	var e E
+	var memo dumpMemo
 	for _, r := range rules {
-		fill(&e, r, now)
+		fill(&e, r, now, &memo)
 		n := p.mark()
 		p.body = PE(&e).Append(p.body)
 		p.added(n)

@@ -366,11 +366,53 @@ func sortRules(rules []*Rule) {
 			return cmp.Compare(a.seq, b.seq)
 		})
 	} else {
-		slices.SortFunc(keys, func(a, b sortKey) int { return cmp.Compare(a.k, b.k) })
+		keys = sortByKey(keys, func(x *sortKey) uint64 { return x.k })
 	}
 	for i := range keys {
 		rules[i] = keys[i].r
 	}
+}
+
+// sortByKey sorts xs by key and returns the sorted slice (xs or a copy).
+// Many are radix sorted, a byte per pass from the lowest, skipping the
+// bytes every key shares (a dump's table and priority mostly do): for
+// 100 000 rules that is several times quicker than comparison sorting
+// through a function.
+func sortByKey[T any](xs []T, key func(*T) uint64) []T {
+	if len(xs) < 256 {
+		slices.SortFunc(xs, func(a, b T) int { return cmp.Compare(key(&a), key(&b)) })
+		return xs
+	}
+	var diff, first uint64
+	if len(xs) > 0 {
+		first = key(&xs[0])
+	}
+	for i := range xs {
+		diff |= key(&xs[i]) ^ first
+	}
+	tmp := make([]T, len(xs))
+	var count [256]int
+	for shift := uint(0); shift < 64; shift += 8 {
+		if diff>>shift&0xff == 0 {
+			continue
+		}
+		clear(count[:])
+		for i := range xs {
+			count[key(&xs[i])>>shift&0xff]++
+		}
+		pos := 0
+		for d, c := range count {
+			count[d] = pos
+			pos += c
+		}
+		for i := range xs {
+			d := key(&xs[i]) >> shift & 0xff
+			tmp[count[d]] = xs[i]
+			count[d]++
+		}
+		xs, tmp = tmp, xs
+	}
+	return xs
 }
 
 // MatchAll is the match that matches every packet.

@@ -381,9 +381,12 @@ func TestAggregate(t *testing.T) {
 // also once insertion numbers outgrow the packed sort key.
 func TestSortRules(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
-	for _, base := range []uint64{1, 1<<40 - 50} {
+	// 200 rules are comparison sorted, 3000 radix sorted; the second base
+	// crosses the 40 bits the packed key keeps of the insertion number.
+	for _, c := range []struct{ base, n uint64 }{{1, 200}, {1<<40 - 50, 200}, {1, 3000}, {1<<32 - 1000, 3000}, {1<<40 - 1000, 3000}} {
+		base := c.base
 		var rules []*Rule
-		for i := range 200 {
+		for i := range c.n {
 			rules = append(rules, &Rule{Table: uint8(rng.IntN(3)), Priority: uint16(rng.IntN(4)), seq: base + uint64(i)})
 		}
 		want := slices.Clone(rules)
@@ -396,7 +399,7 @@ func TestSortRules(t *testing.T) {
 		rng.Shuffle(len(rules), func(i, j int) { rules[i], rules[j] = rules[j], rules[i] })
 		sortRules(rules)
 		if !slices.Equal(rules, want) {
-			t.Errorf("insertion numbers from %d: wrong order", base)
+			t.Errorf("%d rules, insertion numbers from %d: wrong order", c.n, base)
 		}
 	}
 }
