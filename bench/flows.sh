@@ -208,30 +208,41 @@ ctl_ns() {
     done
     echo "$s"
 }
-# BASHPID: timed runs in a command substitution, whose subshell reaps ovs-ofctl.
-self_children_jiffies() { awk '{print $16 + $17}' "/proc/$BASHPID/stat"; }
+# children_jiffies PID: the CPU time of PID's reaped children. timed runs
+# in a command substitution, whose subshell reaps ovs-ofctl: it passes
+# its own BASHPID (inside a further $(...) BASHPID would be that one's).
+children_jiffies() { awk '{print $16 + $17}' "/proc/$1/stat"; }
 machine_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 
 # timed NAME CMD...: runs CMD (output to $ROOT/out.txt) and prints
-# "seconds<TAB>foreign%<TAB>switch control CPU seconds", foreign being the
-# machine's busy CPU time that neither switch NAME nor this script's
-# children (ovs-ofctl) spent, as a share of all CPUs' time over the
-# interval: other tenants.
+# "seconds<TAB>foreign%<TAB>switch control CPU seconds<TAB>client CPU
+# seconds", foreign being the machine's busy CPU time that neither switch
+# NAME nor this script's children (ovs-ofctl) spent, as a share of all
+# CPUs' time over the interval: other tenants; the client's being what
+# ovs-ofctl (and the pipe after it) spent.
 timed() {
     local name=$1; shift
-    local m0 p0 c0 t0 t1 m1 p1 c1 s0 s1
-    m0=$(machine_jiffies); p0=$(proc_jiffies "${SW_PID[$name]}"); c0=$(self_children_jiffies)
+    local m0 p0 c0 t0 t1 m1 p1 c1 s0 s1 me=$BASHPID a0 a1
+    # The client's CPU (c) brackets the command alone; the meters here
+    # are this shell's children too, counted as ours (a) for the foreign
+    # share.
+    a0=$(children_jiffies "$me")
+    m0=$(machine_jiffies); p0=$(proc_jiffies "${SW_PID[$name]}")
     s0=$(ctl_ns "${SW_PID[$name]}")
+    c0=$(children_jiffies "$me")
     t0=$(date +%s%N)
     "$@" > "$ROOT/out.txt"
     t1=$(date +%s%N)
+    c1=$(children_jiffies "$me")
     s1=$(ctl_ns "${SW_PID[$name]}")
-    m1=$(machine_jiffies); p1=$(proc_jiffies "${SW_PID[$name]}"); c1=$(self_children_jiffies)
-    echo "$m0 $m1 $p0 $p1 $c0 $c1 $t0 $t1 $s0 $s1" | awk '{
-        busy = $3 - $1; tot = $4 - $2; ours = ($6 - $5) + ($8 - $7);
+    m1=$(machine_jiffies); p1=$(proc_jiffies "${SW_PID[$name]}")
+    a1=$(children_jiffies "$me")
+    echo "$m0 $m1 $p0 $p1 $c0 $c1 $t0 $t1 $s0 $s1 $a0 $a1" | awk -v hz="$CLK_TCK" '{
+        busy = $3 - $1; tot = $4 - $2; ours = ($6 - $5) + ($14 - $13);
         f = tot > 0 ? 100 * (busy - ours) / tot : 0; if (f < 0) f = 0;
-        printf "%.3f\t%.0f\t%.3f\n", ($10 - $9) / 1e9, f, ($12 - $11) / 1e9 }'
+        printf "%.3f\t%.0f\t%.3f\t%.2f\n", ($10 - $9) / 1e9, f, ($12 - $11) / 1e9, ($8 - $7) / hz }'
 }
+CLK_TCK=$(getconf CLK_TCK)
 
 flow_count() { ofctl "$1" dump-aggregate br0 | sed -n 's/.*flow_count=\([0-9]*\).*/\1/p'; }
 
@@ -274,20 +285,21 @@ done
     echo "flows.sh: N=$N flows, RUNS=$RUNS, switch CPU $SWITCH_CPU, ovs-ofctl CPU $CLIENT_CPU; $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "$GOVS_DESC; $("$OVS_VSWITCHD" --version 2>/dev/null | head -1); kernel $(uname -r); $(nproc) CPUs"
     echo
-    echo "| measurement | OVS s (min-max) | govs s (min-max) | OVS flows/s | govs flows/s | govs/OVS | switch CPU s OVS / govs | govs/OVS per CPU s | foreign CPU % (OVS, govs) |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| measurement | OVS s (min-max) | govs s (min-max) | OVS flows/s | govs flows/s | govs/OVS | switch CPU s OVS / govs | govs/OVS per CPU s | ovs-ofctl CPU s OVS / govs | ceiling | foreign CPU % (OVS, govs) |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
     for what in add-flows bundle-add-flows dump-flows del-flows; do
         awk -F'\t' -v w="$what" -v n="$N" '
             function median(a, k,   i, j, t) {
                 for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
                 return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
             }
-            $3 == w { k[$1]++; v[$1, k[$1]] = $4; c[$1, k[$1]] = $6; if ($5 > f[$1]) f[$1] = $5
+            $3 == w { k[$1]++; v[$1, k[$1]] = $4; c[$1, k[$1]] = $6; u[$1, k[$1]] = $7; if ($5 > f[$1]) f[$1] = $5
                       if (!($1 in lo) || $4 < lo[$1]) lo[$1] = $4; if ($4 > hi[$1]) hi[$1] = $4 }
             END {
                 for (s in k) {
                     delete a; for (i = 1; i <= k[s]; i++) a[i] = v[s, i]; m[s] = median(a, k[s])
                     delete a; for (i = 1; i <= k[s]; i++) a[i] = c[s, i]; mc[s] = median(a, k[s])
+                    delete a; for (i = 1; i <= k[s]; i++) a[i] = u[s, i]; mu[s] = median(a, k[s])
                 }
                 o = ("ovs" in m) ? sprintf("%.2f (%.2f-%.2f)", m["ovs"], lo["ovs"], hi["ovs"]) : "-"
                 g = ("govs" in m) ? sprintf("%.2f (%.2f-%.2f)", m["govs"], lo["govs"], hi["govs"]) : "-"
@@ -296,13 +308,18 @@ done
                 r = ("ovs" in m && "govs" in m) ? sprintf("%.2fx", m["ovs"] / m["govs"]) : "-"
                 cs = sprintf("%s / %s", ("ovs" in mc) ? sprintf("%.2f", mc["ovs"]) : "-", ("govs" in mc) ? sprintf("%.2f", mc["govs"]) : "-")
                 rc = ("ovs" in mc && "govs" in mc && mc["govs"] > 0) ? sprintf("%.2fx", mc["ovs"] / mc["govs"]) : "-"
-                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s, %s |\n", w, o, g, ofs, gfs, r, cs, rc, f["ovs"] + 0, f["govs"] + 0
+                us = sprintf("%s / %s", ("ovs" in mu) ? sprintf("%.2f", mu["ovs"]) : "-", ("govs" in mu) ? sprintf("%.2f", mu["govs"]) : "-")
+                ce = ("ovs" in m && "govs" in mu && mu["govs"] > 0) ? sprintf("%.2fx", m["ovs"] / mu["govs"]) : "-"
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s, %s |\n", w, o, g, ofs, gfs, r, cs, rc, us, ce, f["ovs"] + 0, f["govs"] + 0
             }' "$RESDIR/runs.tsv"
     done
     echo
     echo "flows/s = N / median time (dump-flows and del-flows: flows dumped/deleted per second);"
     echo "govs/OVS = OVS time / govs time (above 1: govs faster). Switch CPU: CPU time of the switch's"
     echo "threads other than its PMD during the step (median); govs/OVS per CPU s = OVS's over govs'."
+    echo "ovs-ofctl CPU: the client's own CPU time (median). Ceiling = OVS time / ovs-ofctl's CPU time"
+    echo "in govs' runs: the ratio govs would reach if it took no time at all, where ovs-ofctl and the"
+    echo "switch's control threads share one CPU (both here, while govs' PMD holds the other)."
     echo "Foreign CPU: the largest share of the"
     echo "machine's CPU time, during one measurement, spent by neither the switch nor ovs-ofctl (other tenants)."
 } | tee "$RESDIR/table.md"
