@@ -158,7 +158,12 @@ func unwildcardPrereq(p Prereq, m *Mask) {
 // no bit of m.
 func MatchPrereqsOK(k *Key, m *Mask) (bad *Field, ok bool) {
 	var buf [NumFieldIDs]FieldID
-	present := FieldsIn(m, buf[:0])
+	return MatchPrereqsOKIn(k, m, FieldsIn(m, buf[:0]))
+}
+
+// MatchPrereqsOKIn is MatchPrereqsOK for a caller that has FieldsIn(m)
+// already (present).
+func MatchPrereqsOKIn(k *Key, m *Mask, present []FieldID) (bad *Field, ok bool) {
 	var allowed Mask
 	aw := allowed.Words()
 	for _, id := range present {

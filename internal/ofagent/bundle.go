@@ -188,13 +188,23 @@ func (c *ofconn) bundleAdd(xid uint32, ba *of13.BundleAdd) error {
 	if binary.BigEndian.Uint32(inner[4:]) != xid {
 		return &onfError{onfMsgBadXID}
 	}
-	m, err := of13.Decode(inner)
-	if err != nil {
-		return err
-	}
-	fmw, ok := m.(*of13.FlowMod)
-	if !ok {
-		return &onfError{onfMsgUnsup}
+	var fmw *of13.FlowMod
+	if inner[0] == ofp.Version13 && inner[1] == of13.TypeFlowMod {
+		// The usual case, decoded into the connection's own flow-mod:
+		// a bundle of 100 000 reuses one and its list of match fields.
+		fmw = &c.bundleWire
+		if err := fmw.Decode(inner); err != nil {
+			return err
+		}
+	} else {
+		m, err := of13.Decode(inner)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if fmw, ok = m.(*of13.FlowMod); !ok {
+			return &onfError{onfMsgUnsup}
+		}
 	}
 	if err := flowModFrom13(&c.bundleFM, fmw); err != nil {
 		return err

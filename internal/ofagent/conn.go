@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/govs/govs/internal/ofp"
+	"github.com/govs/govs/internal/ofp/of13"
 	"github.com/govs/govs/internal/ofproto"
 )
 
@@ -53,8 +54,9 @@ type ofconn struct {
 	flowModTableID bool // NXT_FLOW_MOD_TABLE_ID: table in the command's high byte
 	controllerID   uint16
 
-	bundles  map[uint32]*bundle // serving goroutine only
-	bundleFM ofproto.FlowMod    // bundleAdd's conversions, serving goroutine only
+	bundles    map[uint32]*bundle // serving goroutine only
+	bundleWire of13.FlowMod       // bundleAdd's decoding, serving goroutine only
+	bundleFM   ofproto.FlowMod    // bundleAdd's conversions, serving goroutine only
 }
 
 // outQueue bounds the messages waiting for the writer.

@@ -77,23 +77,23 @@ func matchFromTLVs(m *ofproto.Match, tlvs []ofp.OXM) error {
 			return errDupField
 		}
 		seen[f.ID] = true
+		all := f.AllOnes()
 		var v, mask [16]byte
 		copy(v[:], o.Value)
 		if o.HasMask {
 			copy(mask[:], o.Mask)
 		} else {
-			mask = f.AllOnes()
+			mask = all
 		}
 		if w == 2 && f.Bytes == 4 { // NXM_OF_IN_PORT
 			p := ofproto.PortFrom16(uint16(v[0])<<8 | uint16(v[1]))
 			v = f.Value(uint64(p))
-			mask = f.AllOnes()
+			mask = all
 		}
-		all := f.AllOnes()
 		if o.HasMask && !f.Maskable && mask != all {
 			return errBadMask
 		}
-		for j := range v {
+		for j := range f.Bytes { // beyond the width all three are zero
 			if v[j]&^all[j] != 0 || mask[j]&^all[j] != 0 {
 				return errBadValue
 			}

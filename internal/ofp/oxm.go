@@ -1,6 +1,9 @@
 package ofp
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // OXM and NXM classes.
 const (
@@ -71,7 +74,11 @@ func DecodeOXM(b []byte) (OXM, int, error) {
 
 // DecodeOXMs decodes a sequence of TLVs filling b exactly, keeping order.
 // It counts them first, so the list is one allocation.
-func DecodeOXMs(b []byte) ([]OXM, error) {
+func DecodeOXMs(b []byte) ([]OXM, error) { return AppendDecodedOXMs(nil, b) }
+
+// AppendDecodedOXMs is DecodeOXMs appending to dst: a decoder that parses
+// message after message into one struct reuses its list.
+func AppendDecodedOXMs(dst []OXM, b []byte) ([]OXM, error) {
 	n := 0
 	for rest := b; len(rest) > 0; n++ {
 		_, size, err := DecodeOXM(rest)
@@ -81,18 +88,18 @@ func DecodeOXMs(b []byte) ([]OXM, error) {
 		rest = rest[size:]
 	}
 	if n == 0 {
-		return nil, nil
+		return dst, nil
 	}
-	out := make([]OXM, 0, n)
+	dst = slices.Grow(dst, n)
 	for len(b) > 0 {
 		o, size, err := DecodeOXM(b)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, o)
+		dst = append(dst, o)
 		b = b[size:]
 	}
-	return out, nil
+	return dst, nil
 }
 
 // AppendOXMs appends TLVs in order.

@@ -10,13 +10,11 @@ import (
 // owns (OFPBMC_BAD_FIELD) and every field's prerequisites present
 // (OFPBMC_BAD_PREREQ).
 func ValidateMatch(m *Match) error {
-	var stray flow.Key
-	sw, kw, mw := stray.Words(), m.Key.Words(), m.Mask.Words()
-	for i := range sw {
-		sw[i] = kw[i] &^ mw[i]
-	}
-	if !stray.IsZero() {
-		return ofErr(ErrBadMatch, BadMatchBadWildcards, "value bits outside the mask")
+	kw, mw := m.Key.Words(), m.Mask.Words()
+	for i := range kw {
+		if kw[i]&^mw[i] != 0 {
+			return ofErr(ErrBadMatch, BadMatchBadWildcards, "value bits outside the mask")
+		}
 	}
 	if m.Mask.PbbISID != 0 {
 		// The parser never sets it (no PBB), so such a rule could never
@@ -24,7 +22,8 @@ func ValidateMatch(m *Match) error {
 		return ofErr(ErrBadMatch, BadMatchBadField, "pbb_isid: PBB is not supported")
 	}
 	var buf [flow.NumFieldIDs]flow.FieldID
-	for _, id := range flow.FieldsIn(&m.Mask, buf[:0]) {
+	present := flow.FieldsIn(&m.Mask, buf[:0])
+	for _, id := range present {
 		f := flow.FieldByID(id)
 		if f.Maskable || f.IsExact(&m.Mask) {
 			continue
@@ -45,7 +44,7 @@ func ValidateMatch(m *Match) error {
 		(m.Mask.NwFrag&flow.FragAny == 0 || m.Key.NwFrag&flow.FragAny == 0) {
 		return ofErr(ErrBadMatch, BadMatchBadValue, "ip_frag later without fragment")
 	}
-	if bad, ok := flow.MatchPrereqsOK(&m.Key, &m.Mask); !ok {
+	if bad, ok := flow.MatchPrereqsOKIn(&m.Key, &m.Mask, present); !ok {
 		if bad == nil {
 			return ofErr(ErrBadMatch, BadMatchBadField, "match on bits no field owns")
 		}

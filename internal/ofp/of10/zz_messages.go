@@ -2766,7 +2766,7 @@ func (m *NXFlowMod) Parse(b []byte) (int, error) {
 	{
 		v := b[p : p+lenMatch : p+lenMatch]
 		var err error
-		if m.Match, err = ofp.DecodeOXMs(v); err != nil {
+		if m.Match, err = ofp.AppendDecodedOXMs(m.Match[:0], v); err != nil {
 			return 0, err
 		}
 		p = p + lenMatch
@@ -3029,7 +3029,7 @@ func (m *NXPacketIn) Parse(b []byte) (int, error) {
 	{
 		v := b[p : p+lenMatch : p+lenMatch]
 		var err error
-		if m.Match, err = ofp.DecodeOXMs(v); err != nil {
+		if m.Match, err = ofp.AppendDecodedOXMs(m.Match[:0], v); err != nil {
 			return 0, err
 		}
 		p = p + lenMatch
@@ -3107,7 +3107,7 @@ func (m *NXFlowStatsRequest) Parse(b []byte) (int, error) {
 	{
 		v := b[p : p+lenMatch : p+lenMatch]
 		var err error
-		if m.Match, err = ofp.DecodeOXMs(v); err != nil {
+		if m.Match, err = ofp.AppendDecodedOXMs(m.Match[:0], v); err != nil {
 			return 0, err
 		}
 		p = p + lenMatch
@@ -3235,7 +3235,7 @@ func (m *NXFlowStats) Parse(b []byte) (int, error) {
 	{
 		v := b[p : p+lenMatch : p+lenMatch]
 		var err error
-		if m.Match, err = ofp.DecodeOXMs(v); err != nil {
+		if m.Match, err = ofp.AppendDecodedOXMs(m.Match[:0], v); err != nil {
 			return 0, err
 		}
 		p = p + lenMatch

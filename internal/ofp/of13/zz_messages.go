@@ -38,7 +38,7 @@ func (m *Match) Parse(b []byte) (int, error) {
 	{
 		v := b[p:len(b):len(b)]
 		var err error
-		if m.Fields, err = ofp.DecodeOXMs(v); err != nil {
+		if m.Fields, err = ofp.AppendDecodedOXMs(m.Fields[:0], v); err != nil {
 			return 0, err
 		}
 		p = len(b)

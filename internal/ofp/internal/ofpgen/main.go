@@ -207,7 +207,7 @@ func gen(w *bytes.Buffer, d def, version string) {
 			case "actions", "instructions":
 				fmt.Fprintf(w, "var err error\nif m.%s, err = decode%s(v); err != nil { return 0, err }\n", f.name, title(f.kind))
 			case "oxms":
-				fmt.Fprintf(w, "var err error\nif m.%s, err = ofp.DecodeOXMs(v); err != nil { return 0, err }\n", f.name)
+				fmt.Fprintf(w, "var err error\nif m.%s, err = ofp.AppendDecodedOXMs(m.%s[:0], v); err != nil { return 0, err }\n", f.name, f.name)
 			case "list":
 				fmt.Fprintf(w, "for len(v) > 0 {\nvar e %s\nn, err := e.Parse(v)\nif err != nil { return 0, err }\nif n == 0 { return 0, errBadLen }\nm.%s = append(m.%s, e)\nv = v[n:]\n}\n", f.arg, f.name, f.name)
 			}
