@@ -4,7 +4,7 @@ GOBIN   := $(shell $(GO) env GOPATH)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.Version=$(VERSION)
 
-.PHONY: build demo test deps lint unit e2e fuzz bench clean
+.PHONY: build demo test deps lint unit race e2e fuzz bench clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/govs ./cmd/govs
@@ -23,11 +23,16 @@ lint:
 unit:
 	$(GO) test -count=1 ./internal/... ./cmd/...
 
+# The unit tests again under the race detector (allocation checks skip
+# themselves there; the plain run above keeps them).
+race:
+	$(GO) test -race -count=1 ./internal/...
+
 # End-to-end tests need root (network namespaces, veth, XDP).
 e2e: build
 	$(GO) test -count=1 -timeout 20m ./test/e2e/...
 
-test: deps build lint unit e2e
+test: deps build lint unit race e2e
 
 # Short fuzzing of every decoder (the corpus under testdata/fuzz is kept).
 fuzz:

@@ -33,10 +33,9 @@ func (c *ofconn) multipart13(m *of13.MultipartRequest) error {
 		if err != nil {
 			return err
 		}
-		rules := a.b.Flows(filter)
 		if m.MPType == of13.MPAggregate {
 			var agg of13.AggregateStats
-			for _, r := range rules {
+			for _, r := range a.b.Flows(filter) {
 				agg.PacketCount += r.Packets.Load()
 				agg.ByteCount += r.Bytes.Load()
 				agg.FlowCount++
@@ -44,7 +43,7 @@ func (c *ofconn) multipart13(m *of13.MultipartRequest) error {
 			parts = append(parts, &agg)
 			break
 		}
-		packFlowStats(c.multipart13Packer(m.Xid, m.MPType), rules, time.Now(), flowStats13)
+		packFlowStats(c.multipart13Packer(m.Xid, m.MPType), a.b.FlowChunks(filter, dumpChunk), time.Now(), flowStats13)
 		return nil
 	case of13.MPTable:
 		for _, ts := range a.tableStats() {
@@ -149,7 +148,7 @@ func flowFilter13(req *of13.FlowStatsRequest) (ofproto.FlowFilter, error) {
 }
 
 // flowStats13 fills s with r's entry, reusing s's match slice.
-func flowStats13(s *of13.FlowStats, r *ofproto.Rule, now time.Time, memo *dumpMemo) {
+func flowStats13(s *of13.FlowStats, r *ofproto.FlowView, now time.Time, memo *dumpMemo) {
 	d := now.Sub(r.Created)
 	match := r.Match.Expand()
 	*s = of13.FlowStats{TableID: r.Table, DurationSec: durSec(d), DurationNsec: durNsec(d),

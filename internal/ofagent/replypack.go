@@ -1,6 +1,7 @@
 package ofagent
 
 import (
+	"iter"
 	"time"
 
 	"github.com/govs/govs/internal/ofproto"
@@ -48,20 +49,27 @@ func (p *replyPacker) finish() {
 	p.body = append(p.body[:0], p.prefix...)
 }
 
-// packFlowStats writes the rules' flow stats entries into p's replies as
-// it goes, each filled by fill into one reused entry, and sends the last
-// reply.
+// packFlowStats writes the flow stats entries of the rules in chunks
+// into p's replies as it goes, each filled by fill into one reused entry,
+// and sends the last reply. The memo keeps only what the rules own (their
+// action lists, which a modify replaces rather than changes), never a
+// pointer into a chunk.
 func packFlowStats[E any, PE interface {
 	*E
 	Append([]byte) []byte
-}](p *replyPacker, rules []*ofproto.Rule, now time.Time, fill func(PE, *ofproto.Rule, time.Time, *dumpMemo)) {
+}](p *replyPacker, chunks iter.Seq[[]ofproto.FlowView], now time.Time, fill func(PE, *ofproto.FlowView, time.Time, *dumpMemo)) {
 	var e E
 	var memo dumpMemo
-	for _, r := range rules {
-		fill(&e, r, now, &memo)
-		n := p.mark()
-		p.body = PE(&e).Append(p.body)
-		p.added(n)
+	for rules := range chunks {
+		for i := range rules {
+			fill(&e, &rules[i], now, &memo)
+			n := p.mark()
+			p.body = PE(&e).Append(p.body)
+			p.added(n)
+		}
 	}
 	p.finish()
 }
+
+// dumpChunk is how many rules a flow dump views at a time.
+const dumpChunk = 4096

@@ -75,12 +75,12 @@ func (c *ofconn) stats10(m *of10.StatsRequest) error {
 			return err
 		}
 		prefix = of10.AppendNiciraStatsHeader(nil, sub)
-		rules := a.b.Flows(flowFilter10(match, req.TableID, req.OutPort))
+		filter := flowFilter10(match, req.TableID, req.OutPort)
 		if sub == of10.NXSTAggregate {
-			parts = append(parts, aggregate10(rules))
+			parts = append(parts, aggregate10(a.b.Flows(filter)))
 			break
 		}
-		packFlowStats(c.stats10Packer(m.Xid, m.StatsType, prefix), rules, time.Now(), nxFlowStats)
+		packFlowStats(c.stats10Packer(m.Xid, m.StatsType, prefix), a.b.FlowChunks(filter, dumpChunk), time.Now(), nxFlowStats)
 		return nil
 	default:
 		return ofp.ErrBadMultipart
@@ -98,7 +98,7 @@ func flowFilter10(match ofproto.Match, table uint8, outPort uint16) ofproto.Flow
 	return f
 }
 
-func aggregate10(rules []*ofproto.Rule) *of10.AggregateStats {
+func aggregate10(rules []ofproto.FlowView) *of10.AggregateStats {
 	var agg of10.AggregateStats
 	for _, r := range rules {
 		agg.PacketCount += r.Packets.Load()
@@ -110,7 +110,7 @@ func aggregate10(rules []*ofproto.Rule) *of10.AggregateStats {
 
 // nxFlowStats fills s with r's entry, reusing s's match slice and
 // encoding through memo.
-func nxFlowStats(s *of10.NXFlowStats, r *ofproto.Rule, now time.Time, memo *dumpMemo) {
+func nxFlowStats(s *of10.NXFlowStats, r *ofproto.FlowView, now time.Time, memo *dumpMemo) {
 	d := now.Sub(r.Created)
 	match := r.Match.Expand()
 	age := func(t time.Time) uint16 { return uint16(min(now.Sub(t)/time.Second+1, 0xffff)) }

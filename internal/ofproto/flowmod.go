@@ -2,6 +2,7 @@ package ofproto
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 
 	"github.com/govs/govs/internal/flow"
@@ -311,11 +312,49 @@ func AllFlows() FlowFilter {
 	return FlowFilter{Table: TableAll, OutPort: PortAny, OutGroup: GroupAny}
 }
 
-// Flows returns the rules filter selects, by table then descending
-// priority. It takes the read lock.
-func (b *Bridge) Flows(filter FlowFilter) []*Rule {
+// Flows returns views of the rules filter selects, by table then
+// descending priority. It takes the read lock.
+func (b *Bridge) Flows(filter FlowFilter) []FlowView {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
+	rules := b.selectLocked(&filter)
+	views := make([]FlowView, len(rules))
+	for i, r := range rules {
+		views[i] = ViewOf(r)
+	}
+	return views
+}
+
+// FlowChunks is Flows for a dump of many rules: it selects them once,
+// then yields their views n at a time, each chunk taken under the read
+// lock into one reused buffer, valid until the next. A dump of 100 000
+// rules so copies 640 kB of views rather than 16 MB, and never holds
+// the lock while it writes to a client. A rule modified or removed
+// between chunks is shown as it is when its chunk is taken.
+func (b *Bridge) FlowChunks(filter FlowFilter, n int) iter.Seq[[]FlowView] {
+	return func(yield func([]FlowView) bool) {
+		b.mu.RLock()
+		rules := b.selectLocked(&filter)
+		b.mu.RUnlock()
+		buf := make([]FlowView, 0, min(n, len(rules)))
+		for len(rules) > 0 {
+			chunk := rules[:min(n, len(rules))]
+			rules = rules[len(chunk):]
+			buf = buf[:0]
+			b.mu.RLock()
+			for _, r := range chunk {
+				buf = append(buf, ViewOf(r))
+			}
+			b.mu.RUnlock()
+			if !yield(buf) {
+				return
+			}
+		}
+	}
+}
+
+// selectLocked is the sorted selection of Flows and FlowChunks.
+func (b *Bridge) selectLocked(filter *FlowFilter) []*Rule {
 	rules := b.selectRules(filter.Table, &filter.Match, filter.Strict, filter.Priority,
 		filter.Cookie, filter.CookieMask, filter.OutPort, filter.OutGroup)
 	sortRules(rules)

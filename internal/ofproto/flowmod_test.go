@@ -129,7 +129,7 @@ func TestFlowModModify(t *testing.T) {
 			}
 			for _, s := range []string{"ip,nw_src=10.0.0.1", "tcp", "arp"} {
 				m := fmMatch(t, s)
-				var r *Rule
+				var r FlowView
 				for _, x := range b.Flows(AllFlows()) {
 					if x.Match.Equal(&m) {
 						r = x

@@ -71,7 +71,7 @@ func queuesNothing(t *testing.T, o *Ofproto, what string, f func()) {
 	}
 }
 
-func learnedRules(b *Bridge) []*Rule {
+func learnedRules(b *Bridge) []FlowView {
 	return b.Flows(FlowFilter{Table: 1, OutPort: PortAny, OutGroup: GroupAny})
 }
 

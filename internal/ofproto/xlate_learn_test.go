@@ -86,7 +86,8 @@ func TestLearnUpcall(t *testing.T) {
 	if _, _, added, refreshed, _ := o.LearnStats(); added != 1 || refreshed != 1 {
 		t.Fatalf("relearning: added %d refreshed %d, want 1 and 1", added, refreshed)
 	}
-	if b.Version() != version || !r.Created.After(created) {
+	again := b.Flows(FlowFilter{Table: 1, OutPort: PortAny, OutGroup: GroupAny})
+	if b.Version() != version || len(again) != 1 || again[0].Rule != r.Rule || !again[0].Created.After(created) {
 		t.Fatal("relearning an identical rule changed the bridge or did not refresh the rule")
 	}
 	// A learned rule deleted meanwhile comes back with the next upcall.

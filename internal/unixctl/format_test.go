@@ -250,11 +250,11 @@ func TestFormatRule(t *testing.T) {
 		Instructions: ofproto.Instructions{Apply: []ofproto.Action{{Type: ofproto.ActOutput, Port: 2}}, GotoTable: 1}}
 	r.Packets.Store(5)
 	r.Bytes.Store(500)
-	if got, want := formatRule(r, now), "duration=3s, n_packets=5, n_bytes=500, priority=100,ip,nw_dst=10.9.0.99,actions=output:2,goto_table:1"; got != want {
+	if got, want := formatRule(new(ofproto.ViewOf(r)), now), "duration=3s, n_packets=5, n_bytes=500, priority=100,ip,nw_dst=10.9.0.99,actions=output:2,goto_table:1"; got != want {
 		t.Errorf("\n got: %s\nwant: %s", got, want)
 	}
 	r2 := &ofproto.Rule{Table: 254, Priority: 0, Created: now, Instructions: ofproto.Instructions{GotoTable: -1}}
-	if got, want := formatRule(r2, now), "table_id=254, duration=0s, n_packets=0, n_bytes=0, priority=0,actions=drop"; got != want {
+	if got, want := formatRule(new(ofproto.ViewOf(r2)), now), "table_id=254, duration=0s, n_packets=0, n_bytes=0, priority=0,actions=drop"; got != want {
 		t.Errorf("\n got: %s\nwant: %s", got, want)
 	}
 }

@@ -236,7 +236,7 @@ func formatInstructions(in *ofproto.Instructions) string {
 }
 
 // formatRule writes one line of bridge/dump-flows (OVS's flow_stats_ds).
-func formatRule(r *ofproto.Rule, now time.Time) string {
+func formatRule(r *ofproto.FlowView, now time.Time) string {
 	var b strings.Builder
 	if r.Table != 0 {
 		fmt.Fprintf(&b, "table_id=%d, ", r.Table)
@@ -277,7 +277,7 @@ func (c *switchCmds) bridgeDumpFlows(call *Call) (string, error) {
 	now := c.now()
 	var sb strings.Builder
 	for _, r := range sortedRules(b) {
-		sb.WriteString(formatRule(r, now))
+		sb.WriteString(formatRule(&r, now))
 		sb.WriteString("\n")
 	}
 	return sb.String(), nil

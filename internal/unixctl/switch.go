@@ -170,9 +170,9 @@ func countRules(b *ofproto.Bridge) int {
 
 // sortedRules returns a bridge's rules by table, then priority (highest
 // first), as OVS lists them.
-func sortedRules(b *ofproto.Bridge) []*ofproto.Rule {
+func sortedRules(b *ofproto.Bridge) []ofproto.FlowView {
 	rules := b.Flows(ofproto.AllFlows())
-	slices.SortStableFunc(rules, func(x, y *ofproto.Rule) int {
+	slices.SortStableFunc(rules, func(x, y ofproto.FlowView) int {
 		if x.Table != y.Table {
 			return int(x.Table) - int(y.Table)
 		}

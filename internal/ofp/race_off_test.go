@@ -1,0 +1,5 @@
+//go:build !race
+
+package ofp_test
+
+const raceEnabled = false
