@@ -26,7 +26,7 @@ unit:
 # The unit tests again under the race detector (allocation checks skip
 # themselves there; the plain run above keeps them).
 race:
-	$(GO) test -race -count=1 ./internal/...
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./internal/...
 
 # End-to-end tests need root (network namespaces, veth, XDP).
 e2e: build

@@ -10,8 +10,9 @@ set -euo pipefail
 
 need_pkgs=()
 want() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || need_pkgs+=("$1"); }
+# gcc and libc6-dev: the race detector (make race) needs cgo.
 for p in openvswitch-switch openvswitch-common iproute2 ethtool iperf3 tcpdump python3-scapy \
-         iputils-ping procps psmisc; do
+         iputils-ping procps psmisc gcc libc6-dev; do
 	want "$p"
 done
 if [ "${GOVS_DEPS_DPDK:-1}" = 1 ]; then
