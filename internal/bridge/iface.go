@@ -269,37 +269,41 @@ func (s *Switch) applyRxqAffinityLocked(i *iface) {
 
 // InterfaceState implements vswitchd.Switch.
 func (s *Switch) InterfaceState(bridgeName, name string) vswitchd.InterfaceState {
+	// The interface's fields are read under the lock: the housekeeping
+	// goroutine's link poll writes linkUp under it.
 	s.mu.Lock()
 	b := s.bridges[bridgeName]
 	var i *iface
 	if b != nil {
 		i = b.ifaces[name]
 	}
-	s.mu.Unlock()
 	if i == nil {
+		s.mu.Unlock()
 		return vswitchd.InterfaceState{}
 	}
-	st := vswitchd.InterfaceState{LinkUp: i.linkUp, AdminUp: true, Status: map[string]string{}}
+	linkUp, ofport, dev, odp, peer := i.linkUp, i.ofport, i.dev, i.odp, i.spec.Options["peer"]
+	s.mu.Unlock()
+	st := vswitchd.InterfaceState{LinkUp: linkUp, AdminUp: true, Status: map[string]string{}}
 	if b != nil {
 		b.ofb.RLock()
-		if p := b.ofb.Port(i.ofport); p != nil {
+		if p := b.ofb.Port(ofport); p != nil {
 			st.AdminUp = p.Config&ofproto.PortDown == 0
 		}
 		b.ofb.RUnlock()
 	}
-	if i.dev == nil {
-		st.Status["peer"] = i.spec.Options["peer"]
+	if dev == nil {
+		st.Status["peer"] = peer
 		return st
 	}
-	for k, v := range i.dev.Status() {
+	for k, v := range dev.Status() {
 		st.Status[k] = v
 	}
-	st.MACInUse = i.dev.MAC()
-	st.MTU = i.dev.MTU()
+	st.MACInUse = dev.MAC()
+	st.MTU = dev.MTU()
 	if ix, err := strconv.Atoi(st.Status["ifindex"]); err == nil {
 		st.IfIndex = ix
 	}
-	ds, err := s.dp.PortStats(i.odp)
+	ds, err := s.dp.PortStats(odp)
 	if err == nil {
 		st.Stats = map[string]int{
 			"rx_packets": int(ds.RxPackets), "rx_bytes": int(ds.RxBytes),

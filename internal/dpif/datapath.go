@@ -305,6 +305,12 @@ func (dp *Datapath) DelPort(odpPort uint32) error {
 	dp.ctl.dirty = true
 	dp.publishLocked()
 	dp.mu.Unlock()
+	// A packet-out that loaded the old snapshot may still be sending to
+	// the port: wait for it, so the caller can close the device (an
+	// Execute that starts from now on finds no such port).
+	dp.execMu.Lock()
+	//lint:ignore SA2001 the empty critical section is the wait
+	dp.execMu.Unlock()
 	dp.releaseDeleted()
 	dp.assignLocked()
 	dp.syncLocked()

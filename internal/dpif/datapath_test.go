@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/govs/govs/internal/flow"
+	"github.com/govs/govs/internal/netdev/dummy"
 	"github.com/govs/govs/internal/odp"
 	"github.com/govs/govs/internal/packet"
 )
@@ -367,5 +368,58 @@ func TestSteadyStateZeroAllocs(t *testing.T) {
 				t.Fatalf("%v allocations per batch", allocs)
 			}
 		})
+	}
+}
+
+// blockingPort is a dummy port whose Send waits for release once entered.
+type blockingPort struct {
+	*dummy.Port
+	entered, release chan struct{}
+}
+
+func (p *blockingPort) Send(qid int, b *packet.Batch) int {
+	select {
+	case p.entered <- struct{}{}:
+		<-p.release
+	default:
+	}
+	return p.Port.Send(qid, b)
+}
+
+// TestDelPortWaitsForPacketOut: a packet-out still sending to a port when
+// the port is deleted holds DelPort until it is done, so the caller can
+// close the device (closing a descriptor another goroutine still writes
+// to would write to whatever reuses its number).
+func TestDelPortWaitsForPacketOut(t *testing.T) {
+	dp, _ := newTestDP(t, testCfg, &testUpcaller{}, 1, nil)
+	bp := &blockingPort{Port: newPort(t, "p9", nil), entered: make(chan struct{}), release: make(chan struct{})}
+	if err := dp.AddPort(9, bp); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- dp.Execute(udpFrame(0x0a000009, 1, 1), 0xffff, odp.Actions{odp.Output(9)}) }()
+	<-bp.entered
+	deleted := make(chan error, 1)
+	go func() { deleted <- dp.DelPort(9) }()
+	select {
+	case err := <-deleted:
+		close(bp.release)
+		<-done
+		t.Fatalf("DelPort returned (%v) while a packet-out was sending to the port", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(bp.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-deleted; err != nil {
+		t.Fatal(err)
+	}
+	// A packet-out after the delete finds no such port.
+	if err := dp.Execute(udpFrame(0x0a000009, 1, 1), 0xffff, odp.Actions{odp.Output(9)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(bp.Transmitted()); n != 1 {
+		t.Fatalf("port got %d packets, want only the one before its deletion", n)
 	}
 }

@@ -57,6 +57,8 @@ var (
 )
 
 // BuildGovs builds cmd/govs once per test binary and returns its path.
+// GOVS_E2E_RACE=1 builds it with the race detector (set GORACE's
+// log_path to collect its reports from every daemon the tests start).
 func BuildGovs(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -66,7 +68,11 @@ func BuildGovs(t testing.TB) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "govs")
-		out, err := exec.Command("go", "build", "-o", builtBin, "github.com/govs/govs/cmd/govs").CombinedOutput()
+		args := []string{"build", "-o", builtBin}
+		if os.Getenv("GOVS_E2E_RACE") == "1" {
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, "github.com/govs/govs/cmd/govs")...).CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
