@@ -276,7 +276,8 @@ func (c *switchCmds) bridgeDumpFlows(call *Call) (string, error) {
 	}
 	now := c.now()
 	var sb strings.Builder
-	for _, r := range sortedRules(b) {
+	// Flows lists by table, then priority (highest first), as OVS does.
+	for _, r := range b.Flows(ofproto.AllFlows()) {
 		sb.WriteString(formatRule(&r, now))
 		sb.WriteString("\n")
 	}

@@ -2,7 +2,6 @@ package unixctl
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -166,17 +165,4 @@ func countRules(b *ofproto.Bridge) int {
 		}
 	}
 	return n
-}
-
-// sortedRules returns a bridge's rules by table, then priority (highest
-// first), as OVS lists them.
-func sortedRules(b *ofproto.Bridge) []ofproto.FlowView {
-	rules := b.Flows(ofproto.AllFlows())
-	slices.SortStableFunc(rules, func(x, y ofproto.FlowView) int {
-		if x.Table != y.Table {
-			return int(x.Table) - int(y.Table)
-		}
-		return int(y.Priority) - int(x.Priority)
-	})
-	return rules
 }
