@@ -139,7 +139,7 @@ func (st *subtable) delPrio(p uint16) {
 // concurrent writes; the bridge lock serializes them.
 type classifier struct {
 	byMask map[flow.Mask]*subtable
-	// last is the subtable byMask last gave: the flow-mods of a bundle
+	// last is the subtable of the last insert: the flow-mods of a bundle
 	// or an add-flows stream mostly share one mask, and comparing it is
 	// cheaper than hashing 312 bytes for the map.
 	last      *subtable
@@ -189,16 +189,13 @@ func (c *classifier) lookup(k *flow.Key, wc *flow.Mask) *Rule {
 	return best
 }
 
-// subtable returns the subtable of mask, or nil.
+// subtable returns the subtable of mask, or nil. It only reads (strict
+// selections run under the bridge's read lock); inserts set last.
 func (c *classifier) subtable(mask *flow.Mask) *subtable {
 	if st := c.last; st != nil && st.mask == *mask {
 		return st
 	}
-	st := c.byMask[*mask]
-	if st != nil {
-		c.last = st
-	}
-	return st
+	return c.byMask[*mask]
 }
 
 // find returns the rule with exactly match m and priority prio.
@@ -233,6 +230,7 @@ func (c *classifier) reinsert(r *Rule, seq uint64) {
 		c.byMask[st.mask] = st
 		c.subtables = append(c.subtables, st)
 	}
+	c.last = st
 	h := st.hashRule(r)
 	rs := st.rules[h]
 	i := sort.Search(len(rs), func(i int) bool { return rs[i].Priority < r.Priority })
