@@ -122,7 +122,7 @@ func (c *ofconn) flowRemovedMsg(r *ofproto.Rule, reason uint8, now time.Time) []
 			Match: of13.Match{Type: of13.OXMTypeMatch, Fields: TLVsFromMatch(&match, false)}}
 		return m.AppendTo(nil)
 	case nxm || !Fits10(&match):
-		return nxFlowRemoved(r, reason, sec, nsec, pkts, bytes)
+		return nxFlowRemoved(r, &match, reason, sec, nsec, pkts, bytes)
 	}
 	m := &of10.FlowRemoved{Match: MatchTo10(&match), Cookie: r.Cookie, Priority: r.Priority, Reason: reason,
 		DurationSec: sec, DurationNsec: nsec, IdleTimeout: r.IdleTimeout, PacketCount: pkts, ByteCount: bytes}
@@ -133,9 +133,8 @@ func (c *ofconn) flowRemovedMsg(r *ofproto.Rule, reason uint8, now time.Time) []
 // written here by hand (nx_flow_removed, OVS's nx-match.h).
 const nxtFlowRemoved = 14
 
-func nxFlowRemoved(r *ofproto.Rule, reason uint8, sec, nsec uint32, pkts, bytes uint64) []byte {
-	match := r.Match.Expand()
-	tlvs := TLVsFromMatch(&match, true)
+func nxFlowRemoved(r *ofproto.Rule, match *ofproto.Match, reason uint8, sec, nsec uint32, pkts, bytes uint64) []byte {
+	tlvs := TLVsFromMatch(match, true)
 	b, start := ofp.AppendHeader(nil, ofp.Version10, of10.TypeVendor, 0)
 	b = binary.BigEndian.AppendUint32(b, 0x00002320)
 	b = binary.BigEndian.AppendUint32(b, nxtFlowRemoved)

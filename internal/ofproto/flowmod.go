@@ -422,10 +422,8 @@ func sortByKey[T any](xs []T, key func(*T) uint64) []T {
 		slices.SortFunc(xs, func(a, b T) int { return cmp.Compare(key(&a), key(&b)) })
 		return xs
 	}
-	var diff, first uint64
-	if len(xs) > 0 {
-		first = key(&xs[0])
-	}
+	var diff uint64
+	first := key(&xs[0])
 	for i := range xs {
 		diff |= key(&xs[i]) ^ first
 	}
