@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/govs/govs/internal/race"
 )
 
 // arpProg is tcpdump -ddd -y EN10MB arp.
@@ -16,6 +18,7 @@ func arpFrame() []byte {
 }
 
 func TestParseFilterRuns(t *testing.T) {
+	race.SkipAllocs(t)
 	f, err := ParseFilter(arpProg)
 	if err != nil {
 		t.Fatal(err)

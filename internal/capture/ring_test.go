@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"sync"
 	"testing"
+
+	"github.com/govs/govs/internal/race"
 )
 
 func TestRingFullDropsAndCounts(t *testing.T) {
@@ -94,6 +96,7 @@ func TestRingConcurrentProducers(t *testing.T) {
 }
 
 func TestRingPutAllocs(t *testing.T) {
+	race.SkipAllocs(t)
 	r := NewRing(8, 64)
 	pkt := make([]byte, 60)
 	if n := testing.AllocsPerRun(100, func() {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/govs/govs/internal/capture"
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/race"
 )
 
 // Programs as tcpdump -ddd -y EN10MB prints them ("udp dst port 80" with
@@ -119,6 +120,7 @@ func TestCaptureTaps(t *testing.T) {
 // output port (filter, copy into the ring, drain), a PMD batch still
 // allocates nothing. (TestSteadyStateZeroAllocs covers captures off.)
 func TestCaptureZeroAllocs(t *testing.T) {
+	race.SkipAllocs(t)
 	dp, pool, frames := tapRig(t, packet.BatchSize)
 	b := rxBatch(t, pool, frames)
 	rxTap := capture.NewTap(capture.Rx, mustFilter(t, udpPort80Snap64), 0)

@@ -11,6 +11,7 @@ import (
 	"github.com/govs/govs/internal/netdev/dummy"
 	"github.com/govs/govs/internal/odp"
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/race"
 )
 
 var testCfg = Config{PMDSleepMax: time.Millisecond, RevalidateInterval: time.Hour}
@@ -342,6 +343,7 @@ func TestStopLeavesNoGoroutines(t *testing.T) {
 // TestSteadyStateZeroAllocs asserts that a PMD iteration processing a full
 // batch (parse, EMC or dpcls, execute, tx flush) does not allocate.
 func TestSteadyStateZeroAllocs(t *testing.T) {
+	race.SkipAllocs(t)
 	for _, tc := range []struct {
 		name    string
 		invProb int

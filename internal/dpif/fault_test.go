@@ -7,6 +7,7 @@ import (
 	"github.com/govs/govs/internal/netdev"
 	"github.com/govs/govs/internal/netdev/dummy"
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/race"
 	"github.com/govs/govs/internal/vhost/memfault"
 	"golang.org/x/sys/unix"
 )
@@ -108,6 +109,7 @@ func TestGuestMemoryFaultInBatch(t *testing.T) {
 // TestProcessGuardedZeroAllocs: the containment adds no allocation to a
 // batch's processing (TestSteadyStateZeroAllocs checks the rest).
 func TestProcessGuardedZeroAllocs(t *testing.T) {
+	race.SkipAllocs(t)
 	dp, _ := newTestDP(t, Config{}, &testUpcaller{}, 2, map[string]string{"tx_capture": "false"})
 	pool, _ := packet.NewPool(8)
 	defer pool.Close()

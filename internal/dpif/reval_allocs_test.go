@@ -4,12 +4,14 @@ import (
 	"testing"
 
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/race"
 )
 
 // TestRevalidateAllocsDoNotScale checks that a revalidation round reuses
 // its storage: its allocations must not grow with the number of megaflows
 // (a round over 64k megaflows used to allocate tens of megabytes).
 func TestRevalidateAllocsDoNotScale(t *testing.T) {
+	race.SkipAllocs(t)
 	up := &testUpcaller{}
 	dp, _ := newTestDP(t, testCfg, up, 4, nil)
 	pool, err := packet.NewPool(4096) // rxBatch keeps its frames

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/race"
 )
 
 // seedPackets are packets of every kind the table tests build, used as the
@@ -160,6 +161,7 @@ func TestParseBatchMatchesParse(t *testing.T) {
 }
 
 func TestParseAllocs(t *testing.T) {
+	race.SkipAllocs(t)
 	pkts := seedPackets()
 	var b packet.Buffer
 	var k Key

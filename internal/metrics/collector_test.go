@@ -15,6 +15,7 @@ import (
 	"github.com/govs/govs/internal/bridge"
 	"github.com/govs/govs/internal/dpif"
 	"github.com/govs/govs/internal/netdev/dummy"
+	"github.com/govs/govs/internal/race"
 	"github.com/govs/govs/internal/vswitchd"
 )
 
@@ -196,6 +197,7 @@ func TestCollectorMatchesTraffic(t *testing.T) {
 }
 
 func TestCollectorAllocations(t *testing.T) {
+	race.SkipAllocs(t)
 	ts := newTestSwitch(t)
 	c := NewCollector(ts.sw)
 	ch := make(chan prometheus.Metric, 1024)

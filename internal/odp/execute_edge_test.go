@@ -8,6 +8,7 @@ import (
 
 	"github.com/govs/govs/internal/odp"
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/race"
 )
 
 func TestExecuteUDPZeroChecksumStaysZero(t *testing.T) {
@@ -174,6 +175,7 @@ func TestExecuteTruncAndMark(t *testing.T) {
 }
 
 func TestExecuteAllocations(t *testing.T) {
+	race.SkipAllocs(t)
 	ip := ip6(layers.IPProtocolTCP)
 	d := ser(t, eth(layers.EthernetTypeIPv6), ip, tcp(ip), data)
 	acts := []odp.Action{

@@ -3,6 +3,8 @@ package odp
 import (
 	"sync"
 	"testing"
+
+	"github.com/govs/govs/internal/race"
 )
 
 // run sends n packets of size bytes evenly over durNs starting at startNs
@@ -142,6 +144,7 @@ func TestMeterConcurrent(t *testing.T) {
 }
 
 func TestMeterPassAllocations(t *testing.T) {
+	race.SkipAllocs(t)
 	m := NewMeter(MeterConfig{Kbps: true, Stats: true, Bands: []MeterBand{{Type: MeterBandDrop, Rate: 1000}}})
 	now := int64(0)
 	if a := testing.AllocsPerRun(1000, func() { now += 1000; m.Pass(now, 64) }); a != 0 {

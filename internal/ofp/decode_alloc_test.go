@@ -6,12 +6,14 @@ import (
 
 	"github.com/govs/govs/internal/ofp"
 	"github.com/govs/govs/internal/ofp/of13"
+	"github.com/govs/govs/internal/race"
 )
 
 // TestDecodeInstructionsOneBlock: a list with each instruction type once
 // decodes into one allocation (plus its action lists); a repeated type
 // still decodes, into a block of its own, and re-encodes as it came.
 func TestDecodeInstructionsOneBlock(t *testing.T) {
+	race.SkipAllocs(t)
 	list := []of13.Instruction{
 		&of13.Actions{Type: of13.InstApplyActions, Actions: []ofp.Action{&of13.Output{Port: 2, MaxLen: 0xffff}}},
 		&of13.WriteMetadata{Metadata: 5, Mask: 0xff},
@@ -43,9 +45,7 @@ func TestDecodeInstructionsOneBlock(t *testing.T) {
 
 // TestDecodeOXMsOneAllocation: the TLV list is sized before it is filled.
 func TestDecodeOXMsOneAllocation(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts differ under the race detector")
-	}
+	race.SkipAllocs(t)
 	oxms := []ofp.OXM{
 		{Class: ofp.ClassOpenFlowBasic, Field: 5, Value: []byte{8, 0}},
 		{Class: ofp.ClassOpenFlowBasic, Field: 11, HasMask: true, Value: []byte{10, 0, 0, 0}, Mask: []byte{255, 0, 0, 0}},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/govs/govs/internal/flow"
+	"github.com/govs/govs/internal/race"
 )
 
 // The classifier is checked against a linear reference, as OVS's
@@ -203,6 +204,7 @@ func TestClassifierStopsAtPriority(t *testing.T) {
 }
 
 func TestClassifierLookupAllocs(t *testing.T) {
+	race.SkipAllocs(t)
 	rng := rand.New(rand.NewPCG(1, 1))
 	tbl, _ := clsBuildTable(rng, 50)
 	k := clsPacket(rng)

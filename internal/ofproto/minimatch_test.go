@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/govs/govs/internal/flow"
+	"github.com/govs/govs/internal/race"
 )
 
 // randomMatch has a few random words of key and mask set, over the
@@ -74,6 +75,7 @@ func TestMiniMatchAgreesWithMatch(t *testing.T) {
 
 // TestMiniMatchSize: a rule's match costs its present words, not 624 bytes.
 func TestMiniMatchSize(t *testing.T) {
+	race.SkipAllocs(t)
 	k := flow.Key{EthType: 0x0800, NwSrc: 0x0a000001, NwDst: 0xc0a80001}
 	m := flow.Mask{EthType: 0xffff, NwSrc: 0xffffffff, NwDst: 0xffffffff}
 	match := NewMatch(&k, &m)

@@ -7,6 +7,7 @@ import (
 	"github.com/govs/govs/internal/flow"
 	"github.com/govs/govs/internal/odp"
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/race"
 )
 
 func TestXlateOutputAndMask(t *testing.T) {
@@ -267,6 +268,7 @@ func TestPacketOutTable(t *testing.T) {
 }
 
 func TestUpcallAllocs(t *testing.T) {
+	race.SkipAllocs(t)
 	o, b, _ := newTestSwitch(t, 3)
 	addFlow(t, b, 0, 10, matchOf(flow.FieldEthType, flow.EthTypeIPv4), apply(setFieldAct(flow.FieldIPv4Dst, 9), outAct(2)))
 	u := upcall(t, o, tcpKey(1, 1, 2, 3, 4))

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/govs/govs/internal/race"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,6 +34,7 @@ func TestLinesNeverFaults(t *testing.T) {
 }
 
 func TestLinesNoAlloc(t *testing.T) {
+	race.SkipAllocs(t)
 	addrs := make([]uintptr, 32)
 	if n := testing.AllocsPerRun(100, func() { Lines(addrs) }); n != 0 {
 		t.Fatalf("Lines allocates %v times per call", n)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/race"
 	"github.com/govs/govs/internal/vhost"
 	"github.com/govs/govs/internal/vhost/vhosttest"
 )
@@ -402,6 +403,7 @@ func TestReconnect(t *testing.T) {
 }
 
 func TestRecvSendAllocs(t *testing.T) {
+	race.SkipAllocs(t)
 	r := start(t, 1, allFeatures, 256)
 	tx, rx := r.q(1), r.q(0)
 	pkts := make([][]byte, packet.BatchSize)

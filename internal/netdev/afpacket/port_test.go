@@ -12,6 +12,7 @@ import (
 	"github.com/govs/govs/internal/netdev/linux"
 	"github.com/govs/govs/internal/netdev/linux/linuxtest"
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/race"
 	"golang.org/x/sys/unix"
 )
 
@@ -149,6 +150,7 @@ func TestSystemSendDropsOversized(t *testing.T) {
 }
 
 func TestSystemNoAllocs(t *testing.T) {
+	race.SkipAllocs(t)
 	v := linuxtest.NewVeth(t, linuxtest.VethOptions{})
 	p := openPort(t, v.Host)
 	peer := linuxtest.Open(t, v.NS, v.Peer)

@@ -11,6 +11,7 @@ import (
 	"github.com/govs/govs/internal/netdev/linux"
 	"github.com/govs/govs/internal/netdev/linux/linuxtest"
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/race"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -271,6 +272,7 @@ func TestAFXDPMissingDevice(t *testing.T) {
 }
 
 func TestAFXDPNoAllocs(t *testing.T) {
+	race.SkipAllocs(t)
 	requireAFXDP(t)
 	v := linuxtest.NewVeth(t, linuxtest.VethOptions{})
 	p := openPort(t, v.Host, map[string]string{"xdp-mode": "generic"})

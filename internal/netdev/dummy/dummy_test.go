@@ -8,6 +8,7 @@ import (
 
 	"github.com/govs/govs/internal/netdev"
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/race"
 )
 
 func frame(n int, fill byte) []byte {
@@ -120,6 +121,7 @@ func TestPcapRoundTrip(t *testing.T) {
 }
 
 func TestRecvDoesNotAllocate(t *testing.T) {
+	race.SkipAllocs(t)
 	p, err := New(netdev.Spec{Name: "p0", Options: map[string]string{"tx_capture": "false"}})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/govs/govs/internal/netdev/linux"
 	"github.com/govs/govs/internal/netdev/linux/linuxtest"
 	"github.com/govs/govs/internal/packet"
+	"github.com/govs/govs/internal/race"
 	"github.com/vishvananda/netlink"
 )
 
@@ -158,6 +159,7 @@ func TestTapSend(t *testing.T) {
 }
 
 func TestTapNoAllocs(t *testing.T) {
+	race.SkipAllocs(t)
 	p := openTap(t, TypeTap)
 	sock := linuxtest.Open(t, "", p.Name())
 	for i := range uint32(100) {

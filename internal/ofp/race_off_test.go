@@ -1,5 +1,0 @@
-//go:build !race
-
-package ofp_test
-
-const raceEnabled = false
