@@ -188,6 +188,13 @@ func (s *Switch) SetOtherConfig(oc map[string]string) error {
 			}
 		}
 	}
+	t, err := tunablesFrom(oc, s.opts.Datapath)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if t != s.dp.CurrentTunables() {
+		s.dp.SetTunables(t)
+	}
 	if oc["pmd-rxq-affinity"] != old["pmd-rxq-affinity"] {
 		s.mu.Lock()
 		for _, b := range s.bridges {

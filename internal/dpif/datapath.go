@@ -49,6 +49,8 @@ type Datapath struct {
 
 	reval revalScratch // +checklocks:pmdMu
 
+	tun tunables // other_config settings that change live (tunables.go)
+
 	taps tapHook // running packet captures (capture.go)
 	// revalidation round durations (reval_stats.go)
 	revalTimes revalTimes
@@ -109,6 +111,7 @@ func New(cfg Config, up Upcaller) (*Datapath, error) {
 	cfg = cfg.withDefaults()
 	dp := &Datapath{cfg: cfg, up: up, cpus: cfg.PMDCPUs, epoch: time.Now().UnixNano()}
 	dp.epochMono = dp.epoch - monotime()
+	dp.tun.store(cfg)
 	dp.rel, _ = up.(Releaser)
 	dp.ctl = control{
 		flows:   flowTableBuilder{chunkFresh: map[uint32]bool{}},

@@ -35,7 +35,7 @@ func (dp *Datapath) install(inPort uint32, k *flow.Key, mask *flow.Mask, acts od
 		*mask = st.mask
 		return mf, st.sub
 	}
-	if c.nflows >= dp.cfg.FlowLimit {
+	if c.nflows >= int(dp.tun.flowLimit.Load()) {
 		return nil, nil
 	}
 	var id uint32

@@ -152,7 +152,7 @@ func newPMD(dp *Datapath, index, cpu int) (*pmd, error) {
 		executor: *x,
 		index:    index,
 		cpu:      cpu,
-		emc:      newEMC(dp.cfg.EMCEntries, dp.cfg.EMCInsertInvProb),
+		emc:      newEMC(dp.cfg.EMCEntries, int(dp.tun.emcInvProb.Load())),
 		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
 	}
@@ -193,7 +193,7 @@ func (p *pmd) run(ready chan<- error) {
 		}
 		start = end
 		p.quiesce()
-		if n == 0 && p.dp.cfg.PMDSleepMax > 0 {
+		if n == 0 && p.dp.tun.sleepMax.Load() > 0 {
 			p.idle()
 			start = monotime()
 		}
@@ -254,6 +254,7 @@ func (p *pmd) quiesce() {
 
 // serve publishes statistics and acknowledges request r.
 func (p *pmd) serve(r uint64) {
+	p.emc.invProb = p.dp.tun.emcInvProb.Load()
 	p.pub.ctr = p.ctr
 	p.pub.drops = p.drops
 	p.pub.out = p.out
@@ -296,7 +297,7 @@ func (p *pmd) idle() {
 	if p.sleep == 0 {
 		p.sleep = minSleep
 	} else {
-		p.sleep = min(2*p.sleep, p.dp.cfg.PMDSleepMax)
+		p.sleep = min(2*p.sleep, time.Duration(p.dp.tun.sleepMax.Load()))
 	}
 	start := time.Now()
 	p.timer.Reset(p.sleep)

@@ -74,7 +74,7 @@ func TestReleaserToldOfEveryDeletion(t *testing.T) {
 	}
 
 	send(1, 100)
-	dp.cfg.MaxIdle = 1 // every megaflow idle: deleted
+	dp.tun.maxIdle.Store(1) // every megaflow idle: deleted
 	dp.Revalidate()
 	if n := up.liveRefs(); n != 0 || dp.NumFlows() != 0 {
 		t.Fatalf("%d refs live, %d flows after revalidating idle megaflows", n, dp.NumFlows())

@@ -80,7 +80,7 @@ func (dp *Datapath) revalidateLocked(now int64) {
 
 	dp.mu.Lock()
 	items := dp.reval.items[:0]
-	maxIdle := dp.cfg.MaxIdle.Nanoseconds()
+	maxIdle := dp.tun.maxIdle.Load()
 	for id, st := range dp.ctl.states {
 		if st == nil {
 			continue

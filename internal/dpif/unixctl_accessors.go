@@ -35,7 +35,7 @@ func (dp *Datapath) NumFlows() int {
 }
 
 // FlowLimit returns the configured megaflow limit (flow-limit).
-func (dp *Datapath) FlowLimit() int { return dp.cfg.FlowLimit }
+func (dp *Datapath) FlowLimit() int { return int(dp.tun.flowLimit.Load()) }
 
 // PMDCounters returns every PMD's counters since the PMD started, ignoring
 // ClearPMDStats, so that they only grow while the PMD lives (Prometheus

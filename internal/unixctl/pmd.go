@@ -259,3 +259,23 @@ func (c *switchCmds) pmdRxqRebalance(call *Call) (string, error) {
 	c.sw.Datapath().RebalanceRxqs()
 	return "pmd rxq rebalance requested.\n", nil
 }
+
+// pmdSleepShow prints the sleep bound of idle PMDs (other_config:
+// pmd-sleep-max), in the layout of OVS 3.3, where every PMD has the
+// default's value.
+func (c *switchCmds) pmdSleepShow(call *Call) (string, error) {
+	if len(call.Args) == 1 && !checkDP(call.Args[0]) {
+		return "", errors.New("please specify an existing datapath")
+	}
+	dp := c.sw.Datapath()
+	us := dp.CurrentTunables().PMDSleepMax.Microseconds()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Default max sleep: %4d us\n", us)
+	for _, p := range dp.PMDStats() {
+		if p.PMD == dpif.NonPMD {
+			continue
+		}
+		fmt.Fprintf(&b, "pmd thread numa_id 0 core_id %d:\n  max sleep: %4d us\n", p.CPU, us)
+	}
+	return b.String(), nil
+}

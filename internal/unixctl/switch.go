@@ -45,6 +45,7 @@ func RegisterSwitch(s *Server, sw Switch) {
 		{Name: "dpif-netdev/pmd-perf-show", Usage: "[-pmd core] [dp]", MaxArgs: 3, Run: c.pmdPerfShow},
 		{Name: "dpif-netdev/pmd-rxq-show", Usage: "[-pmd core] [-secs secs] [dp]", MaxArgs: 5, Run: c.pmdRxqShow},
 		{Name: "dpif-netdev/pmd-rxq-rebalance", Usage: "[dp]", MaxArgs: 1, Run: c.pmdRxqRebalance},
+		{Name: "dpif-netdev/pmd-sleep-show", Usage: "[dp]", MaxArgs: 1, Run: c.pmdSleepShow},
 		{Name: "dpctl/show", Usage: "[-s] [dp...]", MaxArgs: Unlimited, Run: c.dpctlShow},
 		{Name: "dpctl/dump-flows", Usage: "[-m] [--names] [dp] [filter=..] [type=..] [pmd=..]", MaxArgs: 6, Run: c.dpctlDumpFlows},
 		{Name: "dpctl/del-flows", Usage: "[dp]", MaxArgs: 1, Run: c.dpctlDelFlows},

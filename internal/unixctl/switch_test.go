@@ -199,6 +199,20 @@ func TestSwitchCommands(t *testing.T) {
 			}
 		}
 	})
+	t.Run("pmd-sleep-show", func(t *testing.T) {
+		if out := ls.mustCall(t, "dpif-netdev/pmd-sleep-show"); !strings.HasPrefix(out, "Default max sleep: 1000 us\npmd thread numa_id 0 core_id ") {
+			t.Errorf("before other_config:\n%s", out)
+		}
+		if err := ls.sw.SetOtherConfig(map[string]string{"pmd-sleep-max": "250"}); err != nil {
+			t.Fatal(err)
+		}
+		if out := ls.mustCall(t, "dpif-netdev/pmd-sleep-show"); !strings.Contains(out, "Default max sleep:  250 us\n") || !strings.HasSuffix(out, ":\n  max sleep:  250 us\n") {
+			t.Errorf("after pmd-sleep-max=250:\n%s", out)
+		}
+		if err := ls.sw.SetOtherConfig(map[string]string{}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("pmd-perf-show", func(t *testing.T) {
 		out := ls.mustCall(t, "dpif-netdev/pmd-perf-show")
 		if !regexp.MustCompile(`(?m)^  Rx packets: +10  \(`).MatchString(out) {

@@ -138,6 +138,20 @@ func TestAppctl(t *testing.T) {
 			t.Errorf("packets received grew by %d with %d pings each way", after-before, n)
 		}
 	})
+	t.Run("pmd-sleep-max", func(t *testing.T) {
+		if out := mustAppctl(t, g, "dpif-netdev/pmd-sleep-show"); !strings.HasPrefix(out, "Default max sleep:    0 us\n") {
+			t.Errorf("pmd-sleep-show on defaults:\n%s", out)
+		}
+		g.Vsctl(t, "set", "Open_vSwitch", ".", "other_config:pmd-sleep-max=300")
+		defer g.Vsctl(t, "remove", "Open_vSwitch", ".", "other_config", "pmd-sleep-max")
+		WaitFor(t, 10*time.Second, "pmd-sleep-max applied", func() bool {
+			return strings.Contains(mustAppctl(t, g, "dpif-netdev/pmd-sleep-show"), "  max sleep:  300 us\n")
+		})
+		// A sleeping PMD still forwards.
+		if _, n, out := a.Ping(b.IP, 10, 20*time.Millisecond); n < 5 {
+			t.Errorf("%d/10 pings answered with pmd-sleep-max=300:\n%s", n, out)
+		}
+	})
 	t.Run("pmd-rxq-show", func(t *testing.T) {
 		out := mustAppctl(t, g, "dpif-netdev/pmd-rxq-show")
 		for _, p := range []string{a.Port, b.Port} {
