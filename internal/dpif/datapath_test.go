@@ -374,17 +374,20 @@ func TestSteadyStateZeroAllocs(t *testing.T) {
 }
 
 // blockingPort is a dummy port whose Send waits for release once entered.
+// blockingPort's first Send closes entered and waits for release. (A
+// non-blocking send on entered, as it once was, lost the signal whenever
+// Send ran before the test waited on it, and the test hung.)
 type blockingPort struct {
 	*dummy.Port
+	once             sync.Once
 	entered, release chan struct{}
 }
 
 func (p *blockingPort) Send(qid int, b *packet.Batch) int {
-	select {
-	case p.entered <- struct{}{}:
+	p.once.Do(func() {
+		close(p.entered)
 		<-p.release
-	default:
-	}
+	})
 	return p.Port.Send(qid, b)
 }
 
