@@ -75,6 +75,46 @@ type SyscallPoller interface {
 	PollIsSyscall() bool
 }
 
+// KernelForwarder is a port whose kernel device can forward everything it
+// receives to another device without the frames reaching user space: the
+// datapath's hw-offload (OVS's other_config:hw-offload, which hands flows to
+// TC). When a megaflow says that all a port receives leaves unchanged on one
+// other port (it matches only in_port and its one action is output to a
+// Transmitter), the datapath asks the input port to forward in the kernel,
+// saving a trip through the rx ring, a PMD and the output port's tx ring
+// per packet.
+//
+// While forwarding, the port's RxQueues stay valid but receive nothing, and
+// the packets do not show in Stats: the datapath adds Forwarded to the
+// megaflow's statistics instead.
+type KernelForwarder interface {
+	// ForwardTo makes the kernel transmit every frame the port receives
+	// from now on, unchanged, on the device with index ifindex; with cpus
+	// non-empty, the kernel's receive processing of the port (its NAPI
+	// threads) is moved onto those CPUs. ifindex 0 stops forwarding: frames
+	// reach the port's rx queues again and the NAPI setting is restored.
+	// It returns once new frames follow the new setting.
+	//
+	// Calling it again with the same ifindex and cpus does nothing. On
+	// error forwarding is whole, as before the call or as asked (frames
+	// reach either the rx queues or one device, never some of each), and
+	// the error says what failed, e.g. moving the NAPI threads.
+	ForwardTo(ifindex int, cpus []int) error
+	// Forwarded returns the packets and bytes the kernel has forwarded
+	// for the port since it was opened (monotonic, survives stop/start).
+	// It is cheap enough to call once per revalidation round, and still
+	// answers, with the last totals, after Close.
+	Forwarded() (packets, bytes uint64)
+}
+
+// Transmitter is a port whose Send transmits on a kernel device's egress,
+// which a KernelForwarder may therefore forward to in its place.
+type Transmitter interface {
+	// TransmitIfindex returns the index of that device, in the network
+	// namespace the switch runs in.
+	TransmitIfindex() int
+}
+
 // Stats are a port's counters, as OVSDB Interface.statistics names them.
 type Stats struct {
 	RxPackets, RxBytes, RxDropped, RxErrors uint64

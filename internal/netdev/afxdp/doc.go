@@ -23,6 +23,11 @@
 // need_wakeup is always on: the kernel is kicked (sendto for TX, recvfrom
 // when the fill ring runs dry) only when it says it sleeps.
 //
+// A port can also have the kernel forward everything it receives to
+// another device (netdev.KernelForwarder, the datapath's hw-offload): the
+// XDP program is swapped for XDP_PASS and a TCX program redirects the
+// frames, on the PMD's CPU; see forward.go.
+//
 // veth: native mode works and is what best-effort picks (veth has no
 // zero-copy). The kernel refuses native XDP on a veth whose rx queues are
 // fewer than its peer's tx queues (ENOSPC): create the pair with equal

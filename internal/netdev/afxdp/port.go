@@ -73,6 +73,7 @@ type Port struct {
 	red    *redirect
 	queues []*queue
 	rxqs   []netdev.RxQueue
+	fwd    *forwarder // kernel forwarding, see forward.go
 
 	closeMu sync.Mutex // Stats against Close
 	closed  bool
@@ -117,7 +118,7 @@ func open(dev linux.Device, nrxq int, m Mode) (_ *Port, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Port{Device: dev, mode: m, red: red}
+	p := &Port{Device: dev, mode: m, red: red, fwd: newForwarder(dev.Name(), dev.Index(), red)}
 	defer func() {
 		if err != nil {
 			p.Close()
@@ -185,20 +186,26 @@ func (p *Port) Stats() netdev.Stats {
 }
 
 // Status implements netdev.Netdev: the device's keys plus the XDP mode in
-// use and whether the sockets are zero-copy.
+// use, whether the sockets are zero-copy and, while the kernel forwards
+// the port's frames (ForwardTo), the device they go to.
 func (p *Port) Status() map[string]string {
 	st := p.Device.Status()
 	st["xdp-mode"] = string(p.mode)
 	st["zero-copy"] = strconv.FormatBool(p.mode == NativeZeroCopy)
 	st["n_rxq"] = strconv.Itoa(len(p.queues))
+	if to := p.fwd.status(); to != "" {
+		st["forwarding-to"] = to
+	}
 	return st
 }
 
 // MAC implements netdev.Netdev.
 func (p *Port) MAC() net.HardwareAddr { return p.Device.MAC() }
 
-// Close implements netdev.Netdev: the program is detached before the
-// sockets close, so the device never redirects to a dead socket.
+// Close implements netdev.Netdev: kernel forwarding stops first (frames
+// go back to the sockets, TC is detached, NAPI restored), then the program
+// is detached before the sockets close, so the device never redirects to a
+// dead socket.
 func (p *Port) Close() error {
 	p.closeMu.Lock()
 	defer p.closeMu.Unlock()
@@ -206,7 +213,7 @@ func (p *Port) Close() error {
 		return nil
 	}
 	p.closed = true
-	err := p.red.close()
+	err := errors.Join(p.fwd.close(), p.red.close())
 	for _, q := range p.queues {
 		err = errors.Join(err, q.s.close())
 	}

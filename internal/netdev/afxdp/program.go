@@ -87,6 +87,38 @@ func (r *redirect) detach() error {
 	return err
 }
 
+// swap makes the attached link run prog instead of what it runs now. The
+// kernel replaces the program in place (no detach in between), so every
+// frame meets either the old program or the new one. It does not wait for
+// frames the old program is still handling.
+func (r *redirect) swap(prog *ebpf.Program) error {
+	if r.link == nil {
+		return errors.New("xdp program not attached")
+	}
+	return r.link.Update(prog)
+}
+
+// newPass loads the XDP program a forwarding port runs in place of the
+// redirect: it hands every frame to the kernel stack, whose TC ingress
+// hook forwards it (see forward.go).
+//
+//	return XDP_PASS
+func newPass() (*ebpf.Program, error) {
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name: "govs_xdp_pass",
+		Type: ebpf.XDP,
+		Instructions: asm.Instructions{
+			asm.Mov.Imm(asm.R0, xdpPass),
+			asm.Return(),
+		},
+		License: "Dual BSD/GPL",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load xdp pass program: %w", err)
+	}
+	return prog, nil
+}
+
 // setSocket points queue qid at the socket fd.
 func (r *redirect) setSocket(qid, fd int) error {
 	if err := r.xsks.Put(uint32(qid), uint32(fd)); err != nil {
