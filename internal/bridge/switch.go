@@ -195,6 +195,9 @@ func (s *Switch) SetOtherConfig(oc map[string]string) error {
 	if t != s.dp.CurrentTunables() {
 		s.dp.SetTunables(t)
 	}
+	// hw-offload, as OVS reads it: "true" or not. The kernel forwards
+	// megaflows that cross-connect two ports (dpif/offload.go).
+	s.dp.SetOffload(oc["hw-offload"] == "true")
 	if oc["pmd-rxq-affinity"] != old["pmd-rxq-affinity"] {
 		s.mu.Lock()
 		for _, b := range s.bridges {

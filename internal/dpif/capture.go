@@ -28,6 +28,11 @@ type tapSet struct {
 	ports [][]*capture.Tap
 }
 
+// watches reports whether a tap watches port (s may be nil: no capture).
+func (s *tapSet) watches(port uint32) bool {
+	return s != nil && int(port) < len(s.ports) && len(s.ports[port]) > 0
+}
+
 // rx offers a received batch to the taps of port.
 func (s *tapSet) rx(port uint32, pkts []*packet.Buffer, now int64) {
 	s.offer(port, pkts, now, capture.Rx)
@@ -67,6 +72,10 @@ func (dp *Datapath) AddTap(port uint32, t *capture.Tap) error {
 	}
 	ports[port] = append(slices.Clone(ports[port]), t)
 	h.cur.Store(&tapSet{ports: ports})
+	// A capture sees a port's packets only if they come to user space.
+	dp.pmdMu.Lock()
+	dp.reconcileForwardsLocked()
+	dp.pmdMu.Unlock()
 	return nil
 }
 
@@ -87,6 +96,7 @@ func (dp *Datapath) RemoveTap(port uint32, t *capture.Tap) {
 	h.mu.Unlock()
 	dp.pmdMu.Lock()
 	dp.syncLocked()
+	dp.reconcileForwardsLocked()
 	dp.pmdMu.Unlock()
 	// A packet-out holds execMu while it runs: once we get it, any
 	// packet-out that saw t is done.

@@ -51,6 +51,8 @@ type Datapath struct {
 
 	tun tunables // other_config settings that change live (tunables.go)
 
+	off offloadState // kernel forwarding (offload.go) // +checklocks:pmdMu
+
 	taps tapHook // running packet captures (capture.go)
 	// revalidation round durations (reval_stats.go)
 	revalTimes revalTimes
@@ -112,6 +114,7 @@ func New(cfg Config, up Upcaller) (*Datapath, error) {
 	dp := &Datapath{cfg: cfg, up: up, cpus: cfg.PMDCPUs, epoch: time.Now().UnixNano()}
 	dp.epochMono = dp.epoch - monotime()
 	dp.tun.store(cfg)
+	dp.off = offloadState{fwd: map[uint32]*kernelFwd{}, failed: map[uint32]fwdWant{}}
 	dp.rel, _ = up.(Releaser)
 	dp.ctl = control{
 		flows:   flowTableBuilder{chunkFresh: map[uint32]bool{}},
@@ -227,6 +230,7 @@ func (dp *Datapath) Stop() {
 	dp.pmdMu.Unlock()
 	<-dp.revalDone
 	dp.pmdMu.Lock()
+	dp.stopForwardsLocked(func(uint32, *kernelFwd) bool { return true })
 	dp.stopPMDsLocked()
 	dp.pmdMu.Unlock()
 }
@@ -294,10 +298,17 @@ func (dp *Datapath) DelPort(odpPort uint32) error {
 	dp.pmdMu.Lock()
 	defer dp.pmdMu.Unlock()
 	dp.mu.Lock()
-	if _, ok := dp.ctl.ports[odpPort]; !ok {
-		dp.mu.Unlock()
+	_, ok := dp.ctl.ports[odpPort]
+	dp.mu.Unlock()
+	if !ok {
 		return fmt.Errorf("dpif: no port %d", odpPort)
 	}
+	// The kernel must stop forwarding from or to the port before its
+	// megaflows go and the caller closes it.
+	dp.stopForwardsLocked(func(from uint32, f *kernelFwd) bool { return from == odpPort || f.to == odpPort })
+	delete(dp.off.failed, odpPort)
+	dp.off.totals.forget(odpPort)
+	dp.mu.Lock()
 	delete(dp.ctl.ports, odpPort)
 	for id, st := range dp.ctl.states {
 		if st != nil && st.mf.inPort == odpPort {

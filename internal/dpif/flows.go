@@ -183,14 +183,17 @@ type FlowInfo struct {
 	TCPFlags uint16
 	Used     int64 // unix ns of the last packet; 0: never
 	Created  int64 // unix ns
+	// Offloaded: the kernel forwards the megaflow's packets (offload.go).
+	Offloaded bool
 }
 
 // FlowDump returns every installed megaflow with statistics current to
 // the moment of the call, ordered by in_port then installation.
 func (dp *Datapath) FlowDump() []FlowInfo {
 	dp.pmdMu.Lock()
+	defer dp.pmdMu.Unlock()
 	dp.syncLocked()
-	dp.pmdMu.Unlock()
+	dp.foldForwardsLocked()
 	dp.mu.Lock()
 	defer dp.mu.Unlock()
 	var out []FlowInfo
@@ -203,6 +206,7 @@ func (dp *Datapath) FlowDump() []FlowInfo {
 			Actions: slices.Clone(st.mf.actions), Ref: st.ref,
 			Packets: st.packets, Bytes: st.bytes, TCPFlags: st.tcpFlags,
 			Used: st.used, Created: st.created,
+			Offloaded: dp.forwarding(st.mf.id, st.mf.gen),
 		})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -219,6 +223,7 @@ func (dp *Datapath) FlowDump() []FlowInfo {
 func (dp *Datapath) DelFlows() {
 	dp.pmdMu.Lock()
 	defer dp.pmdMu.Unlock()
+	dp.stopForwardsLocked(func(uint32, *kernelFwd) bool { return true })
 	dp.mu.Lock()
 	for id, st := range dp.ctl.states {
 		if st != nil {

@@ -64,6 +64,9 @@ type pmd struct {
 	running bool // set and read by the control side only
 	sleep   time.Duration
 	timer   *time.Timer
+	// fwdIdle: a port this PMD polls is forwarded in the kernel, on this
+	// PMD's CPU, so the PMD sleeps when idle (offload.go).
+	fwdIdle atomic.Bool
 }
 
 // pollEntry is one rx queue a PMD polls.
@@ -193,7 +196,7 @@ func (p *pmd) run(ready chan<- error) {
 		}
 		start = end
 		p.quiesce()
-		if n == 0 && p.dp.tun.sleepMax.Load() > 0 {
+		if n == 0 && (p.dp.tun.sleepMax.Load() > 0 || p.fwdIdle.Load()) {
 			p.idle()
 			start = monotime()
 		}
@@ -297,7 +300,11 @@ func (p *pmd) idle() {
 	if p.sleep == 0 {
 		p.sleep = minSleep
 	} else {
-		p.sleep = min(2*p.sleep, time.Duration(p.dp.tun.sleepMax.Load()))
+		limit := time.Duration(p.dp.tun.sleepMax.Load())
+		if p.fwdIdle.Load() {
+			limit = max(limit, forwardIdleSleep)
+		}
+		p.sleep = max(min(2*p.sleep, limit), minSleep)
 	}
 	start := time.Now()
 	p.timer.Reset(p.sleep)

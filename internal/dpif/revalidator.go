@@ -77,6 +77,7 @@ const (
 func (dp *Datapath) revalidateLocked(now int64) {
 	defer dp.revalTimes.record(monotime())
 	dp.syncLocked()
+	dp.foldForwardsLocked()
 
 	dp.mu.Lock()
 	items := dp.reval.items[:0]
@@ -118,6 +119,18 @@ func (dp *Datapath) revalidateLocked(now int64) {
 		decisions[i] = dp.revalidateOne(&items[i])
 	}
 
+	// A forward stops before its megaflow is deleted or changed, and what
+	// it forwarded until then goes with the megaflow's statistics.
+	if len(dp.off.fwd) > 0 {
+		for i := range items {
+			if decisions[i] == revalKeep {
+				continue
+			}
+			id, gen := items[i].id, items[i].gen
+			dp.stopForwardsLocked(func(_ uint32, f *kernelFwd) bool { return f.id == id && f.gen == gen })
+		}
+	}
+
 	changed := false // a megaflow deleted or given new actions
 	dp.mu.Lock()
 	for i := range items {
@@ -153,6 +166,9 @@ func (dp *Datapath) revalidateLocked(now int64) {
 		// rendezvous; the first one already covered everything
 		// published before the round.
 		dp.syncLocked()
+	}
+	if dp.off.on || len(dp.off.fwd) > 0 {
+		dp.reconcileForwardsLocked()
 	}
 }
 

@@ -123,4 +123,5 @@ func (dp *Datapath) assignLocked() {
 		pl := plan[i]
 		p.polls.Store(&pl)
 	}
+	dp.retuneForwardsLocked()
 }

@@ -75,7 +75,9 @@ func (dp *Datapath) PortStats(odpPort uint32) (netdev.Stats, error) {
 	if p == nil {
 		return netdev.Stats{}, fmt.Errorf("dpif: no port %d", odpPort)
 	}
-	return p.dev.Stats(), nil
+	s := p.dev.Stats()
+	dp.off.totals.addTo(odpPort, &s)
+	return s, nil
 }
 
 func makePMDStats(idx, cpu int, c pmdCounters) PMDStats {

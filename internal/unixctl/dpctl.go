@@ -47,7 +47,7 @@ func (c *switchCmds) dpctlShow(call *Call) (string, error) {
 		if !stats {
 			continue
 		}
-		s := p.Dev.Stats()
+		s, _ := dp.PortStats(p.No) // with what the kernel forwarded (hw-offload)
 		fmt.Fprintf(&b, "    RX packets:%d errors:%d dropped:%d overruns:0 frame:0\n", s.RxPackets, s.RxErrors, s.RxDropped)
 		fmt.Fprintf(&b, "    TX packets:%d errors:%d dropped:%d aborted:0 carrier:0\n", s.TxPackets, s.TxErrors, s.TxDropped)
 		b.WriteString("    collisions:0\n")
@@ -77,7 +77,9 @@ type dumpFlowsArgs struct {
 	verbose, names bool
 	filter         *flow.Key // nil: none
 	filterMask     flow.Mask
-	none           bool // type= names flows govs never has (offloaded)
+	// types is the type= filter: offloaded (kernel forwards, OVS's
+	// "tc") and not (OVS's "ovs"); nil: both.
+	types map[bool]bool
 }
 
 func parseDumpFlowsArgs(args []string) (dumpFlowsArgs, error) {
@@ -101,11 +103,17 @@ func parseDumpFlowsArgs(args []string) (dumpFlowsArgs, error) {
 			}
 			a.filter, a.filterMask = &k, m
 		case hasVal && name == "type":
+			a.types = map[bool]bool{}
 			for _, t := range strings.Split(val, ",") {
 				switch t {
-				case "all", "ovs":
-				case "offloaded", "dpdk", "tc", "partially-offloaded", "non-offloaded":
-					a.none = t != "non-offloaded"
+				case "all":
+					a.types[false], a.types[true] = true, true
+				case "ovs", "non-offloaded":
+					a.types[false] = true
+				case "tc", "offloaded":
+					a.types[true] = true
+				case "dpdk", "partially-offloaded":
+					// govs has neither.
 				default:
 					return a, ovsErrorf("Failed to parse type (%s)", val)
 				}
@@ -129,6 +137,9 @@ func parseDumpFlowsArgs(args []string) (dumpFlowsArgs, error) {
 
 // matches reports whether megaflow f matches the filter.
 func (a *dumpFlowsArgs) matches(f *dpif.FlowInfo) bool {
+	if a.types != nil && !a.types[f.Offloaded] {
+		return false
+	}
 	if a.filter == nil {
 		return true
 	}
@@ -147,9 +158,6 @@ func (c *switchCmds) dpctlDumpFlows(call *Call) (string, error) {
 	a, err := parseDumpFlowsArgs(call.Args)
 	if err != nil {
 		return "", err
-	}
-	if a.none {
-		return "", nil
 	}
 	o := odpFormat{verbose: a.verbose, now: c.now()}
 	if a.names {

@@ -93,7 +93,20 @@ func TestFormatODPFlow(t *testing.T) {
 		}, odpFormat{verbose: true},
 			"skb_mark(0/0),ct_state(0/0),ct_zone(0/0),ct_mark(0/0),ct_label(0/0),recirc_id(0),dp_hash(0/0),in_port(2)," +
 				"eth(src=12:5d:eb:28:6f:0d,dst=ce:49:25:d2:af:96),eth_type(0x0800)," +
-				"ipv4(src=0.0.0.0/0.0.0.0,dst=0.0.0.0/0.0.0.0,proto=0/0,tos=0/0,ttl=0/0,frag=no), packets:0, bytes:0, used:never, actions:3"},
+				"ipv4(src=0.0.0.0/0.0.0.0,dst=0.0.0.0/0.0.0.0,proto=0/0,tos=0/0,ttl=0/0,frag=no), packets:0, bytes:0, used:never, dp:ovs, actions:3"},
+		{"offloaded, verbose", func() dpif.FlowInfo {
+			f := megaflow(flow.Key{InPort: 1}, flow.Key{InPort: ^uint32(0)}, odp.Actions{odp.Output(2)})
+			f.Offloaded, f.Packets, f.Bytes = true, 10, 600
+			return f
+		}, odpFormat{verbose: true},
+			"skb_mark(0/0),ct_state(0/0),ct_zone(0/0),ct_mark(0/0),ct_label(0/0),recirc_id(0),dp_hash(0/0),in_port(1),eth(src=00:00:00:00:00:00/00:00:00:00:00:00,dst=00:00:00:00:00:00/00:00:00:00:00:00)" +
+				", packets:10, bytes:600, used:never, offloaded:yes, dp:tc, actions:2"},
+		{"offloaded", func() dpif.FlowInfo {
+			f := megaflow(flow.Key{InPort: 1}, flow.Key{InPort: ^uint32(0)}, odp.Actions{odp.Output(2)})
+			f.Offloaded = true
+			return f
+		}, odpFormat{},
+			"recirc_id(0),in_port(1), packets:0, bytes:0, used:never, actions:2"},
 		{"names", func() dpif.FlowInfo {
 			k, m := ipv4()
 			return megaflow(k, m, odp.Actions{odp.Set(odp.FieldEthDst, macA[:]), odp.Output(1), odp.Output(3)})

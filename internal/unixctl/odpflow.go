@@ -54,6 +54,15 @@ func formatODPFlow(f *dpif.FlowInfo, o odpFormat) string {
 		b.WriteString(", flags:")
 		b.WriteString(tcpFlagLetters(f.TCPFlags))
 	}
+	// As OVS writes flows of its TC offload (-m only): a kernel forward
+	// is govs' TC layer.
+	if o.verbose {
+		if f.Offloaded {
+			b.WriteString(", offloaded:yes, dp:tc")
+		} else {
+			b.WriteString(", dp:ovs")
+		}
+	}
 	b.WriteString(", actions:")
 	acts := f.Actions.String()
 	if o.portName != nil {

@@ -66,7 +66,7 @@ func (c *switchCmds) topStats(call *Call) (string, error) {
 	dp := c.sw.Datapath()
 	snap := TopSnapshot{Time: c.now().UnixNano()}
 	for _, p := range dp.PortEntries() {
-		s := p.Dev.Stats()
+		s, _ := dp.PortStats(p.No) // with what the kernel forwarded (hw-offload)
 		snap.Ports = append(snap.Ports, TopPort{Name: p.Dev.Name(), Type: p.Dev.Type(),
 			RxPackets: s.RxPackets, RxBytes: s.RxBytes, TxPackets: s.TxPackets, TxBytes: s.TxBytes,
 			RxDropped: s.RxDropped, TxDropped: s.TxDropped, RxErrors: s.RxErrors, TxErrors: s.TxErrors})

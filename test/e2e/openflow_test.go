@@ -59,6 +59,12 @@ type ofSwitch struct {
 // a (10.9.0.1) and b (10.9.0.2).
 func startOFSwitch(t *testing.T, bridgeCols ...string) *ofSwitch {
 	t.Helper()
+	return startOFSwitchTypes(t, "", bridgeCols...)
+}
+
+// startOFSwitchTypes is startOFSwitch with ports of Interface type typ.
+func startOFSwitchTypes(t *testing.T, typ string, bridgeCols ...string) *ofSwitch {
+	t.Helper()
 	if _, err := exec.LookPath("ovs-ofctl"); err != nil {
 		t.Skip("ovs-ofctl not installed (openvswitch-common)")
 	}
@@ -69,8 +75,8 @@ func startOFSwitch(t *testing.T, bridgeCols ...string) *ofSwitch {
 	s := &ofSwitch{l: l, g: g}
 	s.a = l.Host("a", "10.9.0.1/24")
 	s.b = l.Host("b", "10.9.0.2/24")
-	s.pa = addPort(t, g, "br0", s.a, "")
-	s.pb = addPort(t, g, "br0", s.b, "")
+	s.pa = addPort(t, g, "br0", s.a, typ)
+	s.pb = addPort(t, g, "br0", s.b, typ)
 	WaitFor(t, 10*time.Second, "br0.mgmt", func() bool {
 		_, err := os.Stat(filepath.Join(g.RunDir, "br0.mgmt"))
 		return err == nil
