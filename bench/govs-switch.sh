@@ -21,7 +21,8 @@
 #      NS_SINK (sink netns, for the NORMAL fallback), SINK_DST_MAC,
 #      GOVS_RULES=openflow|normal (default: openflow, falling back to normal),
 #      GOVS_PMD_MASK (0x2), GOVS_TASKSET (0: the CPUs of govs' other
-#      threads, as OVS_TASKSET=0 for OVS)
+#      threads, as OVS_TASKSET=0 for OVS), GOVS_HW_OFFLOAD (1: other_config:
+#      hw-offload=true, the kernel forwards the cross-connect)
 set -u
 : "${GOVS_BIN:?GOVS_BIN not set}" "${PORT0:?}" "${PORT1:?}" "${PEERS_ROOT:?}"
 NS_SINK=${NS_SINK:-peers-sink}
@@ -80,6 +81,12 @@ done
 [ $ok = 1 ] || { log "FATAL: govs did not come up"; stop; }
 
 $VSCTL set Open_vSwitch . other_config:pmd-cpu-mask="${GOVS_PMD_MASK:-0x2}"
+# GOVS_HW_OFFLOAD=1: the kernel forwards the in_port -> output megaflows
+# (docs/perf/veth.md, "Kernel forwarding").
+if [ "${GOVS_HW_OFFLOAD:-0}" = 1 ]; then
+    $VSCTL set Open_vSwitch . other_config:hw-offload=true
+    log "hw-offload=true"
+fi
 $VSCTL add-br $BR -- set bridge $BR datapath_type=netdev
 n=1
 for p in "$PORT0" "$PORT1"; do
@@ -129,6 +136,7 @@ APPCTL="ovs-appctl -t ovs-vswitchd"
 $APPCTL dpif-netdev/pmd-stats-clear >/dev/null 2>&1 || log "ovs-appctl dpif-netdev/pmd-stats-clear failed"
 ( while sleep 2; do
     $APPCTL dpif-netdev/pmd-stats-show > "$D/pmd-stats.tmp" 2>&1 && mv "$D/pmd-stats.tmp" "$D/pmd-stats.txt"
+    $APPCTL dpctl/dump-flows -m >> "$D/pmd-stats.txt" 2>&1
   done ) &
 SP=$!
 log "ready"

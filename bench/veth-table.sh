@@ -49,15 +49,26 @@ END {
     else
         gc = "–"
     printf "| **govs**, afxdp native, %s | **%s** | %s | %s%% | %s |\n", (rules != "" ? rules : "rules: see log"), cell(g64), cell(g1518), pct2(cpu[g64]), gc
+    h64 = "veth-offload-custom-64"; h1518 = "veth-offload-custom-1518"
+    if (h64 in med)
+        printf "| **govs, hw-offload=true** (the kernel forwards the cross-connect on CPU 1) | **%s** | %s | %s%% | ≈ %s ns/pkt of CPU 1 (all in the kernel) |\n", cell(h64), cell(h1518), pct2(cpu[h64]), cpu1ns(h64)
     oc = (o64 in cyc && cyc[o64] != "nan" && mhz > 0) ? sprintf("%.0f cyc/pkt = %.0f ns (PMD %.0f%% busy; 1518B: %.0f ns)", cyc[o64], cyc[o64] / mhz * 1000, busy[o64], cyc[o1518] / mhz * 1000) : "–"
     printf "| OVS 3.1 userspace, afxdp native, PMD | %s | %s | %s%% | %s |\n", cell(o64), cell(o1518), pct2(cpu[o64]), oc
     bc = (b64 in med && c64 in med && med[b64] > 0 && med[c64] > 0) ? sprintf("≈ %.0f ns/pkt on CPU 0 (1/bridge − 1/ceiling)", 1000 / med[b64] - 1000 / med[c64]) : "–"
     printf "| Linux bridge, local (runs in the generator'"'"'s softirq, CPU 0) | %s | %s | %s%% | %s |\n", cell(b64), cell(b1518), pct2(cpu[b64]), bc
+    if ("linux-bridge-64-napi" in med || "linux-bridge-1518-napi" in med)
+        printf "| Linux bridge, napi (threaded NAPI of pgsw0 pinned to CPU 1, as govs hw-offload places its work) | %s | %s | %s%% | – |\n", cell("linux-bridge-64-napi"), cell("linux-bridge-1518-napi"), pct2(cpu["linux-bridge-64-napi"])
     if ("ref-custom-64" in med)
         printf "| reference: testpmd io-fwd, net_af_xdp on the same veths (no lookup) | %s | %s | %s%% | – |\n", cell("ref-custom-64"), cell("ref-custom-1518"), pct2(cpu["ref-custom-64"])
     printf "| generator ceiling (testpmd net_af_xdp, no switch) | %s | %s | – | – |\n", cell(c64), cell(c1518)
     printf "| **govs / OVS userspace** | **%s** | **%s** | | |\n", ratio(g64, o64), ratio(g1518, o1518)
     printf "| **govs / Linux bridge** | **%s** | **%s** | | |\n", ratio(g64, b64), ratio(g1518, b1518)
+    if (h64 in med) {
+        printf "| **govs hw-offload / OVS userspace** | **%s** | **%s** | | |\n", ratio(h64, o64), ratio(h1518, o1518)
+        printf "| **govs hw-offload / Linux bridge** | **%s** | **%s** | | |\n", ratio(h64, b64), ratio(h1518, b1518)
+        if ("linux-bridge-64-napi" in med)
+            printf "| govs hw-offload / Linux bridge napi | %s | %s | | |\n", ratio(h64, "linux-bridge-64-napi"), ratio(h1518, "linux-bridge-1518-napi")
+    }
     if ("ref-custom-64" in med)
         printf "| govs / testpmd io-fwd reference | %s | %s | | |\n", ratio(g64, "ref-custom-64"), ratio(g1518, "ref-custom-1518")
     printf "| govs / generator ceiling | %s | %s | | |\n", ratio(g64, c64), ratio(g1518, c1518)

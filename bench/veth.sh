@@ -25,7 +25,7 @@
 #      makes the harness repeat a run) PEERS_DIR GOVS_BIN (default: build
 #      ./cmd/govs into the results dir) RESDIR (default /tmp/govs-bench/veth-<ts>)
 #      GOVS_SRC (HEAD: build that commit via git archive; a commit; or worktree)
-#      BRIDGE_MODES ("64-local 1518-local") SKIP ("" or any of: ceiling ovs bridge)
+#      BRIDGE_MODES ("64-local 1518-local 64-napi 1518-napi") SKIP ("" or any of: ceiling ovs offload bridge)
 #      GOVS_RULES (openflow|normal, see govs-switch.sh) SWITCH_FAMILIES ("afxdp custom")
 #      QUIET_WAIT (300 s) QUIET_PCT (15) REF (1: add the testpmd io-fwd reference)
 #      PERF (1: perf record CPU 1 during the switch runs, reports by comm/dso)
@@ -36,7 +36,7 @@ PEERS_DIR=${PEERS_DIR:-$(cd "$REPO/../shared/peers" 2>/dev/null && pwd)}
 TS=$(date +%Y%m%d-%H%M%S)
 RESDIR=${RESDIR:-/tmp/govs-bench/veth-$TS}
 export RUNS=${RUNS:-3} WARMUP=${WARMUP:-3} WINDOW=${WINDOW:-8} MAX_FOREIGN=${MAX_FOREIGN:-15}
-BRIDGE_MODES=${BRIDGE_MODES:-"64-local 1518-local"}
+BRIDGE_MODES=${BRIDGE_MODES:-"64-local 1518-local 64-napi 1518-napi"}
 SKIP=${SKIP:-}
 BENCH_NS=govs-bench-sw
 
@@ -141,6 +141,17 @@ case " $SKIP " in *" ovs "*) ;; *)
         run switches-$size FAMILIES="${SWITCH_FAMILIES:-afxdp custom}" SCEN=veth MODES=$size SWITCH_SETTLE=5 \
             SWITCH_CMD="$HERE/govs-switch.sh" "$PEERS_DIR/2-ovs-userspace-veth.sh"
         perf_stop "switches-$size"
+    done ;; esac
+# govs again with other_config:hw-offload=true: the kernel forwards the
+# cross-connect, on the PMD's CPU (docs/perf/veth.md, "Kernel forwarding").
+# OVS 3.1's userspace datapath has no offload for afxdp ports (its netdev
+# offload provider is DPDK's rte_flow), so OVS runs only once, above.
+case " $SKIP " in *" offload "*) ;; *)
+    for size in 64 1518; do
+        perf_start "offload-$size"
+        run offload-$size FAMILIES=custom SCEN=veth-offload MODES=$size SWITCH_SETTLE=5 GOVS_HW_OFFLOAD=1 \
+            SWITCH_CMD="$HERE/govs-switch.sh" "$PEERS_DIR/2-ovs-userspace-veth.sh"
+        perf_stop "offload-$size"
     done ;; esac
 # REF=1: the peers' reference "switch", testpmd io-forward between the same
 # two veths through net_af_xdp (no parsing, no lookup): what an AF_XDP
