@@ -142,8 +142,9 @@ func (dp *Datapath) wantedForwardsLocked() map[uint32]fwdWant {
 	c := &dp.ctl
 	var cands []*flowState
 	for _, st := range c.states {
-
-		if st != nil && wholePort(st) && len(st.mf.actions) == 1 && st.mf.actions[0].Op == odp.OpOutput {
+		// A plain output: no truncation or other argument the kernel's
+		// redirect would not honour.
+		if st != nil && wholePort(st) && len(st.mf.actions) == 1 && st.mf.actions[0] == odp.Output(st.mf.actions[0].Arg) {
 			cands = append(cands, st)
 		}
 	}
@@ -190,7 +191,6 @@ func (dp *Datapath) reconcileForwardsLocked() {
 		want = dp.wantedForwardsLocked()
 		dp.mu.Unlock()
 	}
-
 	dp.stopForwardsLocked(func(from uint32, f *kernelFwd) bool {
 		return want[from] != f.fwdWant
 	})
