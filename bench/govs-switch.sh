@@ -138,7 +138,7 @@ $APPCTL dpif-netdev/pmd-stats-clear >/dev/null 2>&1 || log "ovs-appctl dpif-netd
 # needed: the megaflows are logged once, to show they are offloaded, and
 # nothing more runs on the switch CPU.
 if [ "${GOVS_HW_OFFLOAD:-0}" = 1 ]; then
-    ( sleep 5; log "megaflows: $($APPCTL dpctl/dump-flows -m 2>&1 | sed 's/.*packets:/packets:/' | paste -sd';')" ) &
+    ( sleep 15; log "megaflows: $($APPCTL dpctl/dump-flows -m 2>&1 | sed 's/.*packets:/packets:/' | paste -sd';')" ) &
 else
     ( while sleep 2; do
         $APPCTL dpif-netdev/pmd-stats-show > "$D/pmd-stats.tmp" 2>&1 && mv "$D/pmd-stats.tmp" "$D/pmd-stats.txt"
