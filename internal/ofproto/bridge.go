@@ -32,6 +32,9 @@ type Bridge struct {
 	meters map[uint32]*Meter
 	seq    uint64   // rule insertion counter
 	undo   *undoLog // the running FlowMods transaction's, or nil
+	// learnLeft: delete_learned cookies of instructions replaced since
+	// the last commit (learn_delete.go).
+	learnLeft []learnedCookie
 
 	version atomic.Uint64
 	// portsVersion moves only when the set of ports or a port's name or
@@ -115,6 +118,7 @@ func (b *Bridge) Table(id uint8) *Table {
 // changed ends a write: it bumps the version, releases the lock and runs
 // the hooks.
 func (b *Bridge) changed(removed []Removed) {
+	removed = append(removed, b.flushLearnedLocked(removed)...)
 	b.bump()
 	b.mu.Unlock()
 	if len(removed) > 0 && b.OnRemoved != nil {
@@ -327,6 +331,7 @@ func (b *Bridge) Expire(now time.Time) []Removed {
 			kept = append(kept, rm)
 		}
 	}
+	kept = append(kept, b.flushLearnedLocked(kept)...)
 	b.bump()
 	b.mu.Unlock()
 	if b.OnChange != nil {

@@ -146,6 +146,7 @@ func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
 		r.Bytes.Store(old.Bytes.Load())
 		r.Used.Store(old.Used.Load())
 	}
+	b.noteLeavingLocked(&old.Instructions)
 	t.cls.replace(old, r)
 	old.removed.Store(true)
 	b.undo.log(undoEntry{op: undoReplace, r: r, old: old})
@@ -249,6 +250,7 @@ func (b *Bridge) modifyLocked(fm *FlowMod, m *Match) (bool, error) {
 	now := b.Now()
 	for _, r := range rules {
 		b.undo.logModify(r, fm.Flags&FlagResetCounts != 0)
+		b.noteLeavingLocked(&r.Instructions)
 		r.Instructions = cloneInstructions(&fm.Instructions)
 		r.Modified = now
 		if fm.SetCookie {

@@ -174,5 +174,6 @@ func (u *undoLog) rollback(b *Bridge) {
 		}
 	}
 	b.seq = u.seq
+	b.learnLeft = nil // nothing the transaction replaced left after all
 	u.entries = nil
 }

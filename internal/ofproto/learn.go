@@ -34,8 +34,7 @@ type LearnSpec struct {
 	DstOfs   uint16
 }
 
-// Learn flags (NX_LEARN_F_*). DeleteLearned is kept for the round trip
-// but not acted on: rules learned by a learn action stay when it goes.
+// Learn flags (NX_LEARN_F_*). DeleteLearned: see learn_delete.go.
 const (
 	LearnSendFlowRem   uint16 = 1 << 0
 	LearnDeleteLearned uint16 = 1 << 1
