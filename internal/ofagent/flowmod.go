@@ -70,7 +70,10 @@ func (c *ofconn) flowMod10(cmd uint16, match ofproto.Match, cookie uint64, idle,
 	case ofproto.FlowAdd:
 		fm.Cookie = cookie
 	case ofproto.FlowModify, ofproto.FlowModifyStrict:
-		fm.ModifyAdds, fm.SetCookie, fm.NewCookie = true, true, cookie
+		// All ones means "leave the cookies alone" (OVS's
+		// modify_cookie): ovs-ofctl mod-flows sends it unless told a
+		// cookie without a mask.
+		fm.ModifyAdds, fm.SetCookie, fm.NewCookie = true, cookie != ^uint64(0), cookie
 		fm.Cookie = cookie
 		if table == ofproto.TableAll {
 			// An add needs a real table: OpenFlow 1.0 has only table 0.
@@ -128,10 +131,24 @@ func (c *ofconn) flowModFromOF10(m *of10.FlowMod) (*ofproto.FlowMod, error) {
 
 // flowModFromNX converts NXT_FLOW_MOD.
 func (c *ofconn) flowModFromNX(m *of10.NXFlowMod) (*ofproto.FlowMod, error) {
-	match, err := MatchFromTLVs(m.Match)
+	tlvs, cookie, mask, filtered, err := splitNXCookie(m.Match)
 	if err != nil {
 		return nil, err
 	}
-	return c.flowMod10(m.Command, match, m.Cookie, m.IdleTimeout, m.HardTimeout,
+	match, err := MatchFromTLVs(tlvs)
+	if err != nil {
+		return nil, err
+	}
+	fm, err := c.flowMod10(m.Command, match, m.Cookie, m.IdleTimeout, m.HardTimeout,
 		m.Priority, m.BufferID, m.OutPort, m.Flags, m.Actions)
+	if err != nil || !filtered {
+		return fm, err
+	}
+	// A cookie filter selects the rules a modify or delete touches; an
+	// add has nothing to select (OVS refuses it too).
+	if fm.Command == ofproto.FlowAdd {
+		return nil, errBadField
+	}
+	fm.Cookie, fm.CookieMask = cookie, mask
+	return fm, nil
 }

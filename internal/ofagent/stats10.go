@@ -70,12 +70,17 @@ func (c *ofconn) stats10(m *of10.StatsRequest) error {
 		}
 	case of10.StatsVendor:
 		req := body.(*of10.NXFlowStatsRequest)
-		match, err := MatchFromTLVs(req.Match)
+		tlvs, cookie, mask, _, err := splitNXCookie(req.Match)
+		if err != nil {
+			return err
+		}
+		match, err := MatchFromTLVs(tlvs)
 		if err != nil {
 			return err
 		}
 		prefix = of10.AppendNiciraStatsHeader(nil, sub)
 		filter := flowFilter10(match, req.TableID, req.OutPort)
+		filter.Cookie, filter.CookieMask = cookie, mask
 		if sub == of10.NXSTAggregate {
 			parts = append(parts, aggregate10(a.b.Flows(filter)))
 			break

@@ -155,3 +155,29 @@ func coverageTotal(t *testing.T, s *ofSwitch, name string) int {
 	n, _ := strconv.Atoi(m[1])
 	return n
 }
+
+// TestLearnDeleteLearned: with delete_learned, deleting the learning rule
+// (ovs-ofctl del-flows) deletes the flows it learned (its table and
+// cookie), and leaves the other flows of that table.
+func TestLearnDeleteLearned(t *testing.T) {
+	s := startOFSwitch(t)
+	const learn = "learn(table=1,cookie=0x5,delete_learned,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[])"
+	s.ofctl(t, "del-flows", "br0")
+	s.ofctl(t, "add-flow", "br0", "table=0,priority=10,actions="+learn+",resubmit(,1)")
+	s.ofctl(t, "add-flow", "br0", "table=1,priority=0,actions=FLOOD")
+	// ovs-ofctl prints the flags before the cookie, as OVS does.
+	mustHave(t, s.ofctl(t, "dump-flows", "br0", "table=0"),
+		"learn(table=1,delete_learned,cookie=0x5,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[])")
+
+	s.ping(t)
+	learned := func() int {
+		return strings.Count(s.ofctl(t, "--no-stats", "dump-flows", "br0", "table=1,cookie=0x5/-1"), "dl_dst=")
+	}
+	WaitFor(t, 3*time.Second, "two learned flows", func() bool { return learned() == 2 })
+
+	s.ofctl(t, "del-flows", "br0", "table=0")
+	if n := learned(); n != 0 {
+		t.Fatalf("%d learned flows left after their learn rule was deleted:\n%s", n, s.ofctl(t, "dump-flows", "br0"))
+	}
+	mustHave(t, s.ofctl(t, "--no-stats", "dump-flows", "br0", "table=1"), "priority=0 actions=FLOOD")
+}
