@@ -1,8 +1,10 @@
 package ofproto
 
 import (
+	"errors"
 	"reflect"
 	"sync/atomic"
+	"time"
 
 	"github.com/govs/govs/internal/flow"
 )
@@ -199,6 +201,7 @@ type learnQueue struct {
 
 	// Counters (ofproto-level, for tests and diagnosis).
 	Queued, Dropped, Added, Refreshed, Failed atomic.Uint64
+	Stale                                     atomic.Uint64 // dropped: src gone or changed
 }
 
 // learnQueueLen bounds the flow-mods waiting to be applied.
@@ -207,6 +210,13 @@ const learnQueueLen = 1024
 type learnedMod struct {
 	bridge string
 	fm     *FlowMod
+	// src is the rule whose actions made fm (nil: a packet-out's), and
+	// srcModified its modification stamp then. A flow-mod applied after
+	// src left or was modified is dropped: it was queued before the
+	// change, and applying it would outlive delete_learned's flush
+	// (learn_delete.go).
+	src         *Rule
+	srcModified time.Time
 }
 
 func (q *learnQueue) channel() chan learnedMod {
@@ -279,8 +289,10 @@ func (o *Ofproto) applyLearnedMod(m learnedMod) {
 		o.learns.Failed.Add(1)
 		return
 	}
-	refreshed, err := b.learnFlow(m.fm)
+	refreshed, err := b.learnFlow(&m)
 	switch {
+	case err == errStaleLearn:
+		o.learns.Stale.Add(1)
 	case err != nil:
 		o.learns.Failed.Add(1)
 	case refreshed:
@@ -304,11 +316,16 @@ func (o *Ofproto) LearnStats() (queued, dropped, added, refreshed, failed uint64
 // counts as used now. That changes nothing translation sees, so it does
 // not move the bridge version and costs no revalidation; learning the
 // same flow again on every packet stays cheap.
-func (b *Bridge) learnFlow(fm *FlowMod) (refreshed bool, err error) {
+func (b *Bridge) learnFlow(m *learnedMod) (refreshed bool, err error) {
+	fm := m.fm
 	if err := checkFlowMod(fm); err != nil {
 		return false, err
 	}
 	b.mu.Lock()
+	if m.stale() {
+		b.mu.Unlock()
+		return false, errStaleLearn
+	}
 	if old := b.tables[fm.Table].cls.find(&fm.Match, fm.Priority); old != nil && sameLearned(old, fm) {
 		now := b.Now()
 		old.Created = now
@@ -342,4 +359,13 @@ func sameLearnedActions(a, b []Action) bool {
 		}
 	}
 	return true
+}
+
+// errStaleLearn: a learned flow-mod whose rule has left or changed since.
+var errStaleLearn = errors.New("learned by a rule that is gone")
+
+// stale reports whether m's rule has left its table or been modified since
+// translation ran its learn action. The caller holds the bridge's lock.
+func (m *learnedMod) stale() bool {
+	return m.src != nil && (m.src.IsRemoved() || !m.src.Modified.Equal(m.srcModified))
 }

@@ -183,3 +183,39 @@ func TestDeleteLearnedNotWhenUnflaggedOrRolledBack(t *testing.T) {
 		t.Fatalf("learn without delete_learned: %d learned rules left, want 3", l)
 	}
 }
+
+// A learned flow-mod still queued when its rule leaves or changes is not
+// applied: it would come back after delete_learned's flush.
+func TestLearnedModDroppedAfterItsRuleChanges(t *testing.T) {
+	b, _ := setUpLearned(t, 10)
+	src := b.Flows(FlowFilter{Table: 0, OutPort: PortAny, OutGroup: GroupAny})[0].Rule
+	learned := func() *learnedMod {
+		fm := NewFlowMod(FlowAdd)
+		fm.Table, fm.Priority, fm.Cookie = 1, 5, 0x77
+		fm.Match = matchOf(flow.FieldEthDst, 0x99)
+		fm.Instructions = apply(outAct(1))
+		return &learnedMod{bridge: "br0", fm: fm, src: src, srcModified: src.Modified}
+	}
+	if _, err := b.learnFlow(learned()); err != nil {
+		t.Fatalf("a learned flow-mod of a live rule: %v", err)
+	}
+	m := learned()
+	mod := learnRuleFM(10, true)
+	mod.Command = FlowModifyStrict
+	b.Now = func() time.Time { return src.Modified.Add(time.Second) }
+	if err := b.FlowMod(mod); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.learnFlow(m); err != errStaleLearn {
+		t.Fatalf("a flow-mod learned before its rule was modified: %v", err)
+	}
+	m = learned()
+	m.srcModified = src.Modified
+	deleteStrict(t, b, 10)
+	if _, err := b.learnFlow(m); err != errStaleLearn {
+		t.Fatalf("a flow-mod learned before its rule was deleted: %v", err)
+	}
+	if l, _ := table1(b); l != 0 {
+		t.Fatalf("%d learned rules in table 1 after the learn rule went", l)
+	}
+}

@@ -42,7 +42,11 @@ func (c *xlateCtx) learn(l *Learn) {
 		c.note("learn: %s", learnedText(fm))
 		return
 	}
-	c.learned = append(c.learned, learnedMod{bridge: c.bs.b.Name(), fm: fm})
+	m := learnedMod{bridge: c.bs.b.Name(), fm: fm, src: c.rule}
+	if c.rule != nil {
+		m.srcModified = c.rule.Modified
+	}
+	c.learned = append(c.learned, m)
 }
 
 // learnSpec applies one spec to fm.
