@@ -192,9 +192,7 @@ func (s *Switch) SetOtherConfig(oc map[string]string) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if t != s.dp.CurrentTunables() {
-		s.dp.SetTunables(t)
-	}
+	s.dp.SetTunables(t)
 	// hw-offload, as OVS reads it: "true" or not. The kernel forwards
 	// megaflows that cross-connect two ports (dpif/offload.go).
 	s.dp.SetOffload(oc["hw-offload"] == "true")

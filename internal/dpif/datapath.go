@@ -52,6 +52,9 @@ type Datapath struct {
 	tun tunables // other_config settings that change live (tunables.go)
 
 	off offloadState // kernel forwarding (offload.go) // +checklocks:pmdMu
+	// fwdTotals counts what the kernel forwarded for each port, for
+	// PortStats, which reads it without pmdMu (it has its own lock).
+	fwdTotals fwdTotals
 
 	taps tapHook // running packet captures (capture.go)
 	// revalidation round durations (reval_stats.go)
@@ -307,7 +310,7 @@ func (dp *Datapath) DelPort(odpPort uint32) error {
 	// megaflows go and the caller closes it.
 	dp.stopForwardsLocked(func(from uint32, f *kernelFwd) bool { return from == odpPort || f.to == odpPort })
 	delete(dp.off.failed, odpPort)
-	dp.off.totals.forget(odpPort)
+	dp.fwdTotals.forget(odpPort)
 	dp.mu.Lock()
 	delete(dp.ctl.ports, odpPort)
 	for id, st := range dp.ctl.states {

@@ -75,8 +75,6 @@ type offloadState struct {
 	// retry them; a change of what is wanted, of the port, or of
 	// hw-offload clears the entry.
 	failed map[uint32]fwdWant
-	// totals counts what was forwarded for each odp port, for PortStats.
-	totals fwdTotals
 }
 
 // fwdTotals are the packets and bytes forwarded in the kernel for each odp
@@ -208,8 +206,8 @@ func (dp *Datapath) reconcileForwardsLocked() {
 		cpus := dp.pollingCPUsLocked(from)
 		pkts, bytes := w.dev.Forwarded()
 		if err := w.dev.ForwardTo(w.ifindex, cpus); err != nil {
-			// The port reports the error in its status; the megaflow
-			// goes on being served by the PMDs.
+			// The megaflow goes on being served by the PMDs; the
+			// forward is tried again when what is wanted changes.
 			dp.off.failed[from] = w
 			continue
 		}
@@ -254,20 +252,20 @@ func (dp *Datapath) foldForwardsLocked() {
 // +checklocks:dp.pmdMu
 func (dp *Datapath) creditForward(from uint32, f *kernelFwd) {
 	pkts, bytes := f.dev.Forwarded()
-	dp2, db := pkts-f.pkts, bytes-f.bytes
+	newPkts, newBytes := pkts-f.pkts, bytes-f.bytes
 	f.pkts, f.bytes = pkts, bytes
-	if dp2 == 0 {
+	if newPkts == 0 {
 		return
 	}
-	dp.off.totals.add(from, f.to, dp2, db)
+	dp.fwdTotals.add(from, f.to, newPkts, newBytes)
 	now := time.Now().UnixNano()
 	dp.mu.Lock()
 	if int(f.id) < len(dp.ctl.states) {
 		if st := dp.ctl.states[f.id]; st != nil && st.mf.gen == f.gen {
-			st.packets += dp2
-			st.bytes += db
-			st.newPackets += dp2
-			st.newBytes += db
+			st.packets += newPkts
+			st.bytes += newBytes
+			st.newPackets += newPkts
+			st.newBytes += newBytes
 			st.used = max(st.used, now)
 		}
 	}

@@ -122,13 +122,14 @@ func (dp *Datapath) revalidateLocked(now int64) {
 	// A forward stops before its megaflow is deleted or changed, and what
 	// it forwarded until then goes with the megaflow's statistics.
 	if len(dp.off.fwd) > 0 {
-		for i := range items {
-			if decisions[i] == revalKeep {
-				continue
+		dp.stopForwardsLocked(func(_ uint32, f *kernelFwd) bool {
+			for i := range items {
+				if decisions[i] != revalKeep && items[i].id == f.id && items[i].gen == f.gen {
+					return true
+				}
 			}
-			id, gen := items[i].id, items[i].gen
-			dp.stopForwardsLocked(func(_ uint32, f *kernelFwd) bool { return f.id == id && f.gen == gen })
-		}
+			return false
+		})
 	}
 
 	changed := false // a megaflow deleted or given new actions

@@ -76,7 +76,7 @@ func (dp *Datapath) PortStats(odpPort uint32) (netdev.Stats, error) {
 		return netdev.Stats{}, fmt.Errorf("dpif: no port %d", odpPort)
 	}
 	s := p.dev.Stats()
-	dp.off.totals.addTo(odpPort, &s)
+	dp.fwdTotals.addTo(odpPort, &s)
 	return s, nil
 }
 

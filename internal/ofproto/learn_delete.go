@@ -43,8 +43,9 @@ func (b *Bridge) noteLeavingLocked(in *Instructions) {
 func (b *Bridge) flushLearnedLocked(removed []Removed) []Removed {
 	left := b.learnLeft
 	b.learnLeft = nil
+	note := func(k learnedCookie) { left = append(left, k) }
 	for _, rm := range removed {
-		deleteLearnedCookies(&rm.Rule.Instructions, func(k learnedCookie) { left = append(left, k) })
+		deleteLearnedCookies(&rm.Rule.Instructions, note)
 	}
 	if len(left) == 0 {
 		return nil
@@ -61,7 +62,7 @@ func (b *Bridge) flushLearnedLocked(removed []Removed) []Removed {
 		rules := b.selectRules(k.table, &Match{}, false, 0, k.cookie, ^uint64(0), PortAny, GroupAny)
 		gone := b.removeRulesLocked(rules, RemovedDelete)
 		for _, rm := range gone {
-			deleteLearnedCookies(&rm.Rule.Instructions, func(k learnedCookie) { left = append(left, k) })
+			deleteLearnedCookies(&rm.Rule.Instructions, note)
 		}
 		out = append(out, gone...)
 	}
