@@ -2,27 +2,32 @@ package afxdp
 
 // Kernel forwarding (the datapath's hw-offload): netdev.KernelForwarder.
 //
-// While a port forwards, the XDP link runs a program that returns XDP_PASS
-// instead of redirecting to our sockets, so frames enter the kernel stack,
-// and a TCX ingress program on the same device counts each one in a
-// per-CPU array and returns bpf_redirect(target, 0): the frame leaves on the
-// target device's egress without reaching user space. The order of the
-// switches is what keeps frames from being lost or seen twice:
+// While a port forwards, XDP stops redirecting to our sockets, so frames
+// enter the kernel stack, and a TCX ingress program on the same device
+// counts each one in a per-CPU array and returns bpf_redirect(target, 0):
+// the frame leaves on the target device's egress without reaching user
+// space. How XDP stops depends on the device (see steer.go): on a veth, and
+// in generic mode, the program comes off altogether, because any XDP
+// program there costs a copy of every frame; elsewhere (a NIC's driver may
+// reset its queues when a program comes or goes) the link's program is
+// swapped for one that returns XDP_PASS. The order of the switches is what
+// keeps frames from being lost or seen twice:
 //
 //   - start: attach TC first (it sees nothing while XDP still redirects to
-//     the sockets), then swap the XDP program to XDP_PASS;
-//   - stop: swap XDP back to the redirect first, wait until no frame that
-//     the pass program let through can still be on its way to TC (an RCU
-//     grace period), then detach TC.
+//     the sockets), then take XDP off;
+//   - stop: put the redirect back first, wait until no frame that got past
+//     XDP can still be on its way to TC (an RCU grace period, and on the
+//     devices that steer, the backlog queues emptied), then detach TC.
 //
 // A new target is a new TC program swapped into the TCX link in place.
 // The counters map lives as long as the port, so Forwarded is monotonic
 // across stop and start.
 //
-// Optionally the device's NAPI processing is made threaded and its kthreads
-// ("napi/<dev>-<id>") pinned to given CPUs, so the kernel's share of the
-// work lands on the switch's CPUs; whatever was changed is put back when
-// forwarding stops.
+// Optionally the kernel's share of the work is moved to given CPUs (the
+// switch's): the device's NAPI processing is made threaded and its kthreads
+// ("napi/<dev>-<id>") pinned there, and where XDP comes off, RPS steers the
+// device's receive there; whatever was changed is put back when forwarding
+// stops.
 
 import (
 	"errors"
@@ -85,6 +90,12 @@ type forwarder struct {
 	dev     string // the port's device
 	ifindex int
 	red     *redirect
+	native  bool // red is attached in driver mode
+	// detachXDP: XDP comes off while forwarding, rather than being
+	// swapped for the pass program (see steer.go).
+	detachXDP bool
+	groWanted bool // GRO was on before XDP was attached (veth, native)
+	groOn     bool // GRO was turned on to take XDP off (steer.go)
 
 	mu         sync.Mutex // serialises forwardTo, status and close
 	closed     bool
@@ -93,8 +104,9 @@ type forwarder struct {
 	tcx        link.Link     // its link, nil unless forwarding
 	target     int           // ifindex forwarded to, 0 if not forwarding
 	targetName string
-	cpus       []int // sorted, what NAPI is pinned to (nil: untouched)
+	cpus       []int // sorted, where the kernel's work goes (nil: untouched)
 	napi       napiState
+	rps        rpsState // with detachXDP
 
 	// statsMu guards the counters map against close, so forwarded never
 	// waits for a forwardTo (which can take milliseconds).
@@ -104,8 +116,11 @@ type forwarder struct {
 	last     fwdCounters   // the last totals read
 }
 
-func newForwarder(dev string, ifindex int, red *redirect) *forwarder {
-	return &forwarder{dev: dev, ifindex: ifindex, red: red}
+// newForwarder is called before red is attached to the device.
+func newForwarder(dev string, ifindex int, red *redirect, native bool) *forwarder {
+	f := &forwarder{dev: dev, ifindex: ifindex, red: red, native: native}
+	f.detachXDP, f.groWanted = detachesXDP(dev, native)
+	return f
 }
 
 // forwardTo implements Port.ForwardTo. NAPI is set before forwarding
@@ -200,10 +215,10 @@ func (f *forwarder) start(target int) error {
 		prog.Close()
 		return fmt.Errorf("attach tc program: %w", err)
 	}
-	if err := f.red.swap(f.pass); err != nil {
+	if err := f.xdpOff(); err != nil {
 		l.Close()
 		prog.Close()
-		return fmt.Errorf("switch xdp program to pass: %w", err)
+		return err
 	}
 	f.tcx, f.tc, f.target = l, prog, target
 	return nil
@@ -214,14 +229,19 @@ func (f *forwarder) stop() error {
 	if f.tcx == nil {
 		return nil
 	}
-	if err := f.red.swap(f.red.prog); err != nil {
-		return fmt.Errorf("switch xdp program back to redirect: %w", err)
+	if err := f.xdpOn(); err != nil {
+		return err
 	}
-	// A frame the pass program let through just before the swap may not
-	// have reached TC yet: closing the link now would drop it into the
-	// device's own stack. Both run in one NAPI poll, inside an RCU
-	// read-side section, so a grace period sees it through.
+	// A frame that got past XDP just before it came back may not have
+	// reached TC yet: closing the link now would drop it into the
+	// device's own stack. Where XDP passed it, both run in one NAPI poll,
+	// inside an RCU read-side section, so a grace period sees it through;
+	// where there was no program, the frame may also wait in a CPU's
+	// backlog queue after that.
 	synchronizeRCU()
+	if f.detachXDP {
+		f.drain()
+	}
 	return f.detach()
 }
 
@@ -237,10 +257,10 @@ func (f *forwarder) detach() error {
 	return nil
 }
 
-// prepare creates what lives as long as the port: the counters and the
-// XDP_PASS program.
+// prepare creates what lives as long as the port: the counters and, if
+// XDP is swapped rather than detached, the XDP_PASS program.
 func (f *forwarder) prepare() error {
-	if f.pass == nil {
+	if f.pass == nil && !f.detachXDP {
 		p, err := newPass()
 		if err != nil {
 			return err
@@ -326,19 +346,25 @@ func (f *forwarder) loadTC(target int) (*ebpf.Program, error) {
 	return prog, nil
 }
 
-// setNAPI pins the device's NAPI threads to cpus (sorted), or with cpus
-// nil puts back what was changed. On error NAPI is put back too.
+// setNAPI moves the kernel's receive work on the device to cpus (sorted):
+// NAPI threads pinned there and, where XDP comes off, RPS steering there.
+// With cpus nil it puts back what was changed. On error everything is put
+// back too.
 func (f *forwarder) setNAPI(cpus []int) error {
 	if slices.Equal(cpus, f.cpus) {
 		return nil
 	}
 	if cpus == nil {
 		f.cpus = nil
-		return f.napi.restore(f.dev)
+		return errors.Join(f.napi.restore(f.dev), f.rps.restore())
 	}
-	if err := f.napi.pin(f.dev, cpus); err != nil {
+	err := f.napi.pin(f.dev, cpus)
+	if err == nil && f.detachXDP {
+		err = f.rps.steer(f.dev, cpus)
+	}
+	if err != nil {
 		f.cpus = nil
-		return errors.Join(err, f.napi.restore(f.dev))
+		return errors.Join(err, f.napi.restore(f.dev), f.rps.restore())
 	}
 	f.cpus = cpus
 	return nil
@@ -389,8 +415,9 @@ func (f *forwarder) close() error {
 	f.closed = true
 	err := f.stop()
 	if err != nil {
-		// The XDP swap failed; the port is going away, so TC goes anyway.
-		err = errors.Join(err, f.detach())
+		// XDP did not come back; the port is going away, so TC and
+		// what was turned on for it go anyway.
+		err = errors.Join(err, f.detach(), f.groOff())
 	}
 	err = errors.Join(err, f.setNAPI(nil))
 	f.forwarded()

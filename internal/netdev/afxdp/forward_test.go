@@ -186,6 +186,28 @@ func xdpProgID(t *testing.T, name string) uint32 {
 	return 0
 }
 
+// fwdMode is a way a port gets XDP out of the way (steer.go): taken off
+// in generic mode and on veth, swapped for the pass program elsewhere,
+// which on veth only a test can ask for.
+type fwdMode struct {
+	name string
+	mode Mode
+	swap bool
+}
+
+var fwdModes = []fwdMode{
+	{"generic", Generic, false},
+	{"native", Native, false},
+	{"native-swap", Native, true},
+}
+
+// set makes p take XDP out of the way as m says.
+func (m fwdMode) set(p *Port) {
+	if m.swap {
+		p.fwd.detachXDP = false
+	}
+}
+
 func forwardTo(t *testing.T, p *Port, ifindex int, cpus []int) {
 	t.Helper()
 	if err := p.ForwardTo(ifindex, cpus); err != nil {
@@ -199,11 +221,12 @@ func forwardTo(t *testing.T, p *Port, ifindex int, cpus []int) {
 // count going on from there.
 func TestForwardTo(t *testing.T) {
 	requireTCX(t)
-	for _, tc := range modes {
+	for _, tc := range fwdModes {
 		t.Run(tc.name, func(t *testing.T) {
 			ns, v := newFwdTopo(t, 2)
 			opts := map[string]string{"xdp-mode": string(tc.mode)}
 			x, y := openPort(t, v[0].host, opts), openPort(t, v[1].host, opts)
+			tc.set(x)
 			xq := x.RxQueues()[0]
 			xPeer, yPeer := linuxtest.Open(t, ns, v[0].peer), linuxtest.Open(t, ns, v[1].peer)
 			const n = 50
@@ -553,11 +576,23 @@ func rawSocket(t *testing.T, ns, dev string) int {
 // every frame reaches either X's rx queue or Y's peer, exactly once, and
 // Forwarded counts those that went to Y. This is what the order of the
 // XDP and TC switches (and the grace period on stop) is for.
+//
+// Each way of taking XDP out of the way is run, and the veth one also
+// with RPS steering the work to CPU 0, so frames also wait in a backlog
+// queue (drain).
 func TestForwardToNoLoss(t *testing.T) {
 	requireTCX(t)
+	for _, m := range fwdModes {
+		t.Run(m.name, func(t *testing.T) { noLoss(t, m, nil) })
+	}
+	t.Run("native-rps", func(t *testing.T) { noLoss(t, fwdModes[1], []int{0}) })
+}
+
+func noLoss(t *testing.T, m fwdMode, cpus []int) {
 	ns, v := newFwdTopo(t, 2)
-	opts := map[string]string{"xdp-mode": "native"}
+	opts := map[string]string{"xdp-mode": string(m.mode)}
 	x, y := openPort(t, v[0].host, opts), openPort(t, v[1].host, opts)
+	m.set(x)
 	send, recv := rawSocket(t, ns, v[0].peer), rawSocket(t, ns, v[1].peer)
 	const n = 20000
 
@@ -597,60 +632,74 @@ func TestForwardToNoLoss(t *testing.T) {
 			}
 		}
 	}()
-	atX := map[uint32]int{}
-	pollX := func(d time.Duration) {
+	// X is polled all along, as a PMD polls while the revalidator
+	// switches forwarding.
+	atX := make(chan map[uint32]int, 1)
+	stopX := make(chan struct{})
+	go func() {
+		got := map[uint32]int{}
 		b := packet.NewBatch()
-		for end := time.Now().Add(d); time.Now().Before(end); {
+		for {
 			k, err := x.RxQueues()[0].Recv(b)
 			if err != nil {
-				t.Fatal(err)
+				t.Error(err)
 			}
 			for _, p := range b.Pkts[:k] {
 				if seq, ok := linuxtest.Seq(p.Data()); ok {
-					atX[seq]++
+					got[seq]++
 				}
 			}
+			select {
+			case <-stopX:
+				if k == 0 {
+					atX <- got
+					return
+				}
+			default:
+			}
 		}
-	}
-	for i := 0; ; i++ {
+	}()
+	switches := 0
+	for done := false; !done; switches++ {
 		target := 0
-		if i%2 == 0 {
+		if switches%2 == 0 {
 			target = y.TransmitIfindex()
 		}
-		forwardTo(t, x, target, nil)
-		pollX(20 * time.Millisecond)
+		forwardTo(t, x, target, cpus)
 		select {
 		case err := <-sent:
 			if err != nil {
 				t.Fatal(err)
 			}
-			if i < 6 {
-				t.Logf("only %d switches while sending", i)
-			}
-			forwardTo(t, x, 0, nil)
-			pollX(500 * time.Millisecond)
-			close(stopY)
-			toY := <-atY
-			lost, twice := 0, 0
-			for seq := range uint32(n) {
-				switch c := atX[seq] + toY[seq]; {
-				case c == 0:
-					lost++
-				case c > 1:
-					twice++
-				}
-			}
-			if lost != 0 || twice != 0 {
-				t.Errorf("of %d frames, %d were lost and %d arrived twice (%d at X, %d at Y's peer)", n, lost, twice, len(atX), len(toY))
-			}
-			if p, _ := x.Forwarded(); p != uint64(len(toY)) {
-				t.Errorf("Forwarded() counts %d packets, Y's peer got %d", p, len(toY))
-			}
-			t.Logf("%d switches: %d frames to X, %d forwarded", i+1, len(atX), len(toY))
-			return
-		default:
+			done = true
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
+	if switches < 6 {
+		t.Logf("only %d switches while sending", switches)
+	}
+	forwardTo(t, x, 0, nil)
+	time.Sleep(500 * time.Millisecond)
+	close(stopX)
+	close(stopY)
+	fromX, toY := <-atX, <-atY
+	lost, twice := 0, 0
+	for seq := range uint32(n) {
+		switch c := fromX[seq] + toY[seq]; {
+		case c == 0:
+			lost++
+		case c > 1:
+			twice++
+		}
+	}
+	if lost != 0 || twice != 0 {
+		t.Errorf("of %d frames, %d were lost and %d arrived twice (%d at X, %d at Y's peer; X's counters %+v)",
+			n, lost, twice, len(fromX), len(toY), x.Stats())
+	}
+	if p, _ := x.Forwarded(); p != uint64(len(toY)) {
+		t.Errorf("Forwarded() counts %d packets, Y's peer got %d", p, len(toY))
+	}
+	t.Logf("%d switches: %d frames to X, %d forwarded", switches, len(fromX), len(toY))
 }
 
 // TestForwardToConcurrent runs ForwardTo, Forwarded, Status, Stats and

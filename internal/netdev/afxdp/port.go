@@ -118,7 +118,7 @@ func open(dev linux.Device, nrxq int, m Mode) (_ *Port, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Port{Device: dev, mode: m, red: red, fwd: newForwarder(dev.Name(), dev.Index(), red)}
+	p := &Port{Device: dev, mode: m, red: red, fwd: newForwarder(dev.Name(), dev.Index(), red, m != Generic)}
 	defer func() {
 		if err != nil {
 			p.Close()
