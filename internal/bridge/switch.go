@@ -105,6 +105,9 @@ func New(opts Options) (*Switch, error) {
 	if len(opts.Datapath.PMDCPUs) == 0 {
 		opts.Datapath.PMDCPUs = []int{lastOnlineCPU()}
 	}
+	if opts.Datapath.Log == nil {
+		opts.Datapath.Log = opts.Log
+	}
 	dp, err := dpif.New(opts.Datapath, s.ofp)
 	if err != nil {
 		return nil, err

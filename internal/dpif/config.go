@@ -1,6 +1,9 @@
 package dpif
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // Config is the datapath's configuration (Open_vSwitch other_config keys in
 // parentheses).
@@ -39,6 +42,11 @@ type Config struct {
 	// PoolFrames is the size of each PMD's packet pool, used for copies
 	// of packets that are modified after being output (default 1024).
 	PoolFrames int
+
+	// Log receives what the operator should hear about and no caller
+	// returns, such as a kernel forward the kernel refused (default:
+	// slog.Default()).
+	Log *slog.Logger
 }
 
 const (
@@ -52,6 +60,9 @@ const (
 )
 
 func (c Config) withDefaults() Config {
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
 	if c.NumPMDs <= 0 {
 		c.NumPMDs = 1
 	}

@@ -57,6 +57,7 @@ type kernelFwd struct {
 	fwdWant
 	cpus        []int
 	pkts, bytes uint64 // Forwarded() when last credited
+	stopFailed  bool   // a stop failed and was logged
 }
 
 // fwdWant is a forward a megaflow calls for.
@@ -209,6 +210,8 @@ func (dp *Datapath) reconcileForwardsLocked() {
 			// The megaflow goes on being served by the PMDs; the
 			// forward is tried again when what is wanted changes.
 			dp.off.failed[from] = w
+			dp.cfg.Log.Warn("hw-offload: the kernel refused a forward; the PMDs keep serving it",
+				"in_port", from, "output", w.to, "err", err)
 			continue
 		}
 		dp.off.fwd[from] = &kernelFwd{fwdWant: w, cpus: cpus, pkts: pkts, bytes: bytes}
@@ -230,6 +233,11 @@ func (dp *Datapath) stopForwardsLocked(stop func(from uint32, f *kernelFwd) bool
 		// its XDP program back) keeps its record, so every later round
 		// tries again; closing the port stops it for good.
 		if err := f.dev.ForwardTo(0, nil); err != nil {
+			if !f.stopFailed {
+				f.stopFailed = true
+				dp.cfg.Log.Error("hw-offload: a forward does not stop; trying again each round",
+					"in_port", from, "output", f.to, "err", err)
+			}
 			continue
 		}
 		dp.creditForward(from, f)
@@ -309,9 +317,14 @@ func (dp *Datapath) retuneForwardsLocked() {
 		if slices.Equal(cpus, f.cpus) {
 			continue
 		}
-		if err := f.dev.ForwardTo(f.ifindex, cpus); err == nil {
-			f.cpus = cpus
+		if err := f.dev.ForwardTo(f.ifindex, cpus); err != nil {
+			// It goes on forwarding where it was; the next round
+			// tries again.
+			dp.cfg.Log.Warn("hw-offload: cannot move a forward's kernel work to the PMDs' CPUs",
+				"in_port", from, "cpus", cpus, "err", err)
+			continue
 		}
+		f.cpus = cpus
 	}
 	for _, p := range dp.pmds {
 		shares := false

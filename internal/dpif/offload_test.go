@@ -1,8 +1,11 @@
 package dpif
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -329,10 +332,12 @@ func TestOffloadOnlyCrossConnects(t *testing.T) {
 	})
 }
 
-// A forward the kernel refuses leaves the PMDs serving the megaflow, and
-// is not asked for again every round.
+// A forward the kernel refuses leaves the PMDs serving the megaflow, is
+// logged once, and is not asked for again every round.
 func TestOffloadRefused(t *testing.T) {
 	dp, _, ports := newOffloadDP(t)
+	var logged bytes.Buffer
+	dp.cfg.Log = slog.New(slog.NewTextHandler(&logged, nil))
 	ports[1].refuse = errors.New("no TCX here")
 	sendOne(t, ports[1], ports[2])
 	for range 3 {
@@ -340,6 +345,9 @@ func TestOffloadRefused(t *testing.T) {
 	}
 	if f := dp.FlowDump(); len(f) != 1 || f[0].Offloaded {
 		t.Fatalf("megaflows %+v", f)
+	}
+	if n := strings.Count(logged.String(), "no TCX here"); n != 1 {
+		t.Errorf("the refusal logged %d times, want once:\n%s", n, logged.String())
 	}
 	if err := ports[1].Inject(0, udpFrame(0x0a000002, 1, 80)); err != nil {
 		t.Fatal(err)
