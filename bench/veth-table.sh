@@ -57,7 +57,7 @@ END {
     bc = (b64 in med && c64 in med && med[b64] > 0 && med[c64] > 0) ? sprintf("≈ %.0f ns/pkt on CPU 0 (1/bridge − 1/ceiling)", 1000 / med[b64] - 1000 / med[c64]) : "–"
     printf "| Linux bridge, local (runs in the generator'"'"'s softirq, CPU 0) | %s | %s | %s%% | %s |\n", cell(b64), cell(b1518), pct2(cpu[b64]), bc
     if ("linux-bridge-64-napi" in med || "linux-bridge-1518-napi" in med)
-        printf "| Linux bridge, napi (threaded NAPI of pgsw0 pinned to CPU 1, as govs hw-offload places its work) | %s | %s | %s%% | – |\n", cell("linux-bridge-64-napi"), cell("linux-bridge-1518-napi"), pct2(cpu["linux-bridge-64-napi"])
+        printf "| Linux bridge, napi (threaded NAPI of pgsw0 pinned to CPU 1: its work on the switch CPU, as with govs hw-offload) | %s | %s | %s%% | – |\n", cell("linux-bridge-64-napi"), cell("linux-bridge-1518-napi"), pct2(cpu["linux-bridge-64-napi"])
     if ("ref-custom-64" in med)
         printf "| reference: testpmd io-fwd, net_af_xdp on the same veths (no lookup) | %s | %s | %s%% | – |\n", cell("ref-custom-64"), cell("ref-custom-1518"), pct2(cpu["ref-custom-64"])
     printf "| generator ceiling (testpmd net_af_xdp, no switch) | %s | %s | – | – |\n", cell(c64), cell(c1518)
