@@ -3,6 +3,7 @@ package afxdp
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -103,7 +104,15 @@ func (s *xsk) setup(ifindex, qid int) error {
 		flags = unix.XDP_USE_NEED_WAKEUP | unix.XDP_ZEROCOPY
 	}
 	sa := &unix.SockaddrXDP{Flags: flags, Ifindex: uint32(ifindex), QueueID: uint32(qid)}
-	if err := unix.Bind(s.fd, sa); err != nil {
+	// A socket closed on this queue a moment ago (a port reopened by a
+	// reconfiguration) holds it until the kernel releases its buffer
+	// pool, in a workqueue: until then bind says EBUSY.
+	err = unix.Bind(s.fd, sa)
+	for end := time.Now().Add(bindBusyWait); errors.Is(err, unix.EBUSY) && time.Now().Before(end); {
+		time.Sleep(bindBusyPoll)
+		err = unix.Bind(s.fd, sa)
+	}
+	if err != nil {
 		mode := "copy"
 		if s.zeroCopy {
 			mode = "zero-copy"
@@ -112,6 +121,14 @@ func (s *xsk) setup(ifindex, qid int) error {
 	}
 	return nil
 }
+
+// How long newXSK waits for a queue a closed socket still holds: the
+// kernel's workqueue usually runs within milliseconds. A queue that
+// another live socket holds stays busy, and the error comes after this.
+const (
+	bindBusyWait = time.Second
+	bindBusyPoll = 2 * time.Millisecond
+)
 
 // txFrameAddrs returns the UMEM addresses of the transmit frames.
 func txFrameAddrs() []uint64 {
