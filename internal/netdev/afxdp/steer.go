@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,18 +99,21 @@ func (f *forwarder) groOff() error {
 	return linux.SetGRO(f.dev, false)
 }
 
-// Drain bounds: the counters must stand still for drainQuiet, and the
-// wait ends after drainMax whatever they do (frames of a queue without a
-// socket keep reaching TC).
+// Drain bounds: the wait ends when no CPU's backlog holds a frame and
+// TC's counters have stood still for drainQuiet, or after drainMax
+// whatever they do (other traffic may keep a backlog busy; frames of a
+// queue without a socket keep reaching TC).
 const (
 	drainPoll  = time.Millisecond
-	drainQuiet = 3 * time.Millisecond
+	drainQuiet = 2 * time.Millisecond
 	drainMax   = 100 * time.Millisecond
 )
 
 // drain waits until the frames queued in the CPUs' backlogs before XDP
 // came back have been through TC: after the grace period in stop, only
-// they still reach it, so its counters stop moving when they are done.
+// they still reach it. A frame taken off a backlog may still be on its
+// way to TC when the queue shows empty; it is in a softirq, so a last
+// grace period sees it through.
 func (f *forwarder) drain() {
 	last := f.forwarded().Packets
 	quiet := time.Now()
@@ -117,10 +121,31 @@ func (f *forwarder) drain() {
 		time.Sleep(drainPoll)
 		if p := f.forwarded().Packets; p != last {
 			last, quiet = p, time.Now()
-		} else if time.Since(quiet) >= drainQuiet {
-			return
+		} else if time.Since(quiet) >= drainQuiet && backlogsEmpty() {
+			break
 		}
 	}
+	synchronizeRCU()
+}
+
+// backlogsEmpty reports whether no CPU's backlog queue holds a frame:
+// the backlog_len column of /proc/net/softnet_stat (Linux 5.10+), which
+// counts across network namespaces. It says true when it cannot tell.
+func backlogsEmpty() bool {
+	b, err := os.ReadFile("/proc/net/softnet_stat")
+	if err != nil {
+		return true
+	}
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) < 13 {
+			return true
+		}
+		if n, err := strconv.ParseUint(f[11], 16, 32); err == nil && n != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // rpsState is what steering changed, to put it back.
