@@ -94,8 +94,9 @@ type forwarder struct {
 	// detachXDP: XDP comes off while forwarding, rather than being
 	// swapped for the pass program (see steer.go).
 	detachXDP bool
-	groWanted bool // GRO was on before XDP was attached (veth, native)
-	groOn     bool // GRO was turned on to take XDP off (steer.go)
+	groWanted bool   // GRO was on before XDP was attached (veth, native)
+	groOn     bool   // GRO was turned on to take XDP off (steer.go)
+	runDir    string // where persist keeps what is changed (saved.go)
 
 	mu         sync.Mutex // serialises forwardTo, status and close
 	closed     bool
@@ -117,8 +118,8 @@ type forwarder struct {
 }
 
 // newForwarder is called before red is attached to the device.
-func newForwarder(dev string, ifindex int, red *redirect, native bool) *forwarder {
-	f := &forwarder{dev: dev, ifindex: ifindex, red: red, native: native}
+func newForwarder(dev string, ifindex int, red *redirect, native bool, runDir string) *forwarder {
+	f := &forwarder{dev: dev, ifindex: ifindex, red: red, native: native, runDir: runDir}
 	f.detachXDP, f.groWanted = detachesXDP(dev, native)
 	return f
 }
@@ -147,6 +148,10 @@ func (f *forwarder) forwardTo(ifindex int, cpus []int) error {
 	if ifindex == f.target && slices.Equal(want, f.cpus) {
 		return nil
 	}
+	// Best effort: an error here must not turn a forward that started
+	// into one the caller thinks failed. Without the file, only a govs
+	// that dies before it stops the forward leaves settings behind.
+	defer f.persist()
 	if ifindex == 0 {
 		if err := f.stop(); err != nil {
 			return err
@@ -419,7 +424,7 @@ func (f *forwarder) close() error {
 		// what was turned on for it go anyway.
 		err = errors.Join(err, f.detach(), f.groOff())
 	}
-	err = errors.Join(err, f.setNAPI(nil))
+	err = errors.Join(err, f.setNAPI(nil), f.persist())
 	f.forwarded()
 	f.statsMu.Lock()
 	if f.counters != nil {

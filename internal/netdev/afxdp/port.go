@@ -97,13 +97,17 @@ func Open(s netdev.Spec) (*Port, error) {
 	if err := dev.Configure(s.MTU, s.MAC); err != nil {
 		return nil, err
 	}
+	// Before any program is attached: a veth's GRO setting is read next.
+	if err := restoreSaved(s.RunDir, s.Name, dev.Index()); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
+	}
 	tries := []Mode{opt.Mode}
 	if opt.Mode == BestEffort {
 		tries = []Mode{NativeZeroCopy, Native, Generic}
 	}
 	var errs []error
 	for _, m := range tries {
-		p, err := open(dev, opt.NRxq, m)
+		p, err := open(dev, opt.NRxq, m, s.RunDir)
 		if err == nil {
 			return p, nil
 		}
@@ -113,12 +117,12 @@ func Open(s netdev.Spec) (*Port, error) {
 }
 
 // open sets the port up in one mode, undoing everything on failure.
-func open(dev linux.Device, nrxq int, m Mode) (_ *Port, err error) {
+func open(dev linux.Device, nrxq int, m Mode, runDir string) (_ *Port, err error) {
 	red, err := newRedirect(nrxq)
 	if err != nil {
 		return nil, err
 	}
-	p := &Port{Device: dev, mode: m, red: red, fwd: newForwarder(dev.Name(), dev.Index(), red, m != Generic)}
+	p := &Port{Device: dev, mode: m, red: red, fwd: newForwarder(dev.Name(), dev.Index(), red, m != Generic, runDir)}
 	defer func() {
 		if err != nil {
 			p.Close()
