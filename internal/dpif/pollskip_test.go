@@ -107,6 +107,16 @@ func TestParkedPMDAnsweredWithoutWaking(t *testing.T) {
 	}
 	p := dp.pmds[0]
 	waitFor(t, "the PMD asleep", func() bool { return p.state.Load() == pmdParked })
+	// Its sleeps grow from microseconds: wait until it sleeps long, so
+	// that its own wake-ups do not count as the revalidations'.
+	last := dp.PMDStats()[0].Iterations
+	waitFor(t, "the PMD in a long sleep", func() bool {
+		time.Sleep(50 * time.Millisecond)
+		now := dp.PMDStats()[0].Iterations
+		still := now == last
+		last = now
+		return still && p.state.Load() == pmdParked
+	})
 	before := dp.PMDStats()[0].Iterations
 	for range 100 {
 		dp.Revalidate()
