@@ -418,6 +418,9 @@ func (f *forwarder) close() error {
 		return nil
 	}
 	f.closed = true
+	// A full stop, though the sockets close next: on a veth the program
+	// coming back keeps the NAPI whose threaded setting is put back
+	// below (without it, writing threaded fails).
 	err := f.stop()
 	if err != nil {
 		// XDP did not come back; the port is going away, so TC and
