@@ -119,11 +119,21 @@ func decodeInstructions(b []byte) ([]Instruction, error) {
 	if n > len(blk.list) {
 		out = make([]Instruction, 0, n)
 	}
+	// used (bit t: the block's slot of instruction type t is taken) is
+	// kept here, not in the block: a block's first touch must be a write.
+	// A read of a fresh heap page maps the kernel's shared zero page, and
+	// the write after it faults again to copy it and flushes the TLB of
+	// every CPU the process runs on, the PMDs' among them (a quarter of a
+	// bundle's page faults).
+	var used uint64
 	for len(b) > 0 {
 		typ := binary.BigEndian.Uint16(b)
 		l := int(binary.BigEndian.Uint16(b[2:]))
-		if typ < 64 && blk.used&(1<<typ) != 0 {
-			blk = new(instBlock)
+		if typ < 64 {
+			if used&(1<<typ) != 0 {
+				blk, used = new(instBlock), 0
+			}
+			used |= 1 << typ
 		}
 		in, err := blk.decode(typ, b[:l:l])
 		if err != nil {
@@ -137,7 +147,6 @@ func decodeInstructions(b []byte) ([]Instruction, error) {
 
 // instBlock holds one of each instruction type, and room for the list.
 type instBlock struct {
-	used  uint64 // bit t: the slot of instruction type t is taken
 	list  [4]Instruction
 	acts  [3]Actions // WRITE_ACTIONS, APPLY_ACTIONS, CLEAR_ACTIONS
 	gotoT GotoTable
@@ -157,9 +166,6 @@ func (blk *instBlock) decode(typ uint16, b []byte) (Instruction, error) {
 	}
 	if len(b) != want {
 		return nil, ofp.ErrBadInstructionLen
-	}
-	if typ < 64 {
-		blk.used |= 1 << typ
 	}
 	switch typ {
 	case InstGotoTable:
