@@ -253,8 +253,8 @@ func TestClassifierSharedPriorities(t *testing.T) {
 			rules = append(rules[:i], rules[i+1:]...)
 			for _, st := range tbl.cls.subtables {
 				var want uint16
-				for _, rs := range st.rules {
-					want = max(want, rs[0].Priority)
+				for _, head := range st.rules {
+					want = max(want, head.Priority)
 				}
 				if st.maxPrio != want {
 					t.Fatalf("round %d: subtable maxPrio %d, want %d", round, st.maxPrio, want)

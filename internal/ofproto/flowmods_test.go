@@ -29,8 +29,10 @@ func flowTablesDump(b *Bridge) string {
 			fmt.Fprintf(&sb, " subtable %x seq %d max %d n %d prios %v %v\n",
 				st.mask.Words(), st.seq, st.maxPrio, st.n, st.prios, st.counts)
 			var rules []*Rule
-			for _, rs := range st.rules {
-				rules = append(rules, rs...)
+			for _, head := range st.rules {
+				for r := head; r != nil; r = r.next {
+					rules = append(rules, r)
+				}
 			}
 			slices.SortFunc(rules, func(a, b *Rule) int { return int(a.seq) - int(b.seq) })
 			for _, r := range rules {

@@ -32,6 +32,7 @@ type Rule struct {
 
 	removed atomic.Bool
 	seq     uint64 // insertion order, breaks priority ties deterministically
+	next    *Rule  // the next rule of its classifier bucket
 }
 
 // AddStats credits the rule with traffic seen by the datapath.
