@@ -24,7 +24,8 @@
 #      uncommitted changes in a shared work tree are not measured; a commit;
 #      or "worktree"), GOVS_BIN (a ready binary instead),
 #      RESDIR (/tmp/govs-bench/flows-<timestamp>), QUIET_WAIT (120 s),
-#      QUIET_PCT (25), SKIP_OVS (1: govs only).
+#      QUIET_PCT (25), SKIP_OVS (1: govs only), SETTLE (1 s: a pause after
+#      every step, whose switch CPU time counts to the step).
 set -euo pipefail
 
 N=${N:-100000}
@@ -34,6 +35,7 @@ CLIENT_CPU=${CLIENT_CPU:-0}
 GOVS_SRC=${GOVS_SRC:-HEAD}
 QUIET_WAIT=${QUIET_WAIT:-120}
 QUIET_PCT=${QUIET_PCT:-25}
+SETTLE=${SETTLE:-1}
 SKIP_OVS=${SKIP_OVS:-0}
 RESDIR=${RESDIR:-/tmp/govs-bench/flows-$(date +%Y%m%d-%H%M%S)}
 OVS_VSWITCHD=${OVS_VSWITCHD:-/usr/lib/openvswitch-switch/ovs-vswitchd}
@@ -69,14 +71,23 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- govs binary
+# ofload (bench/ofload) comes from the same source as govs; with GOVS_BIN,
+# from the work tree.
 if [ -n "${GOVS_BIN:-}" ]; then
     cp "$GOVS_BIN" "$ROOT/bin/govs"
+    (cd "$REPO" && go build -o "$ROOT/bin/ofload" ./bench/ofload) || die "go build ofload"
 elif [ "$GOVS_SRC" = worktree ]; then
-    (cd "$REPO" && go build -o "$ROOT/bin/govs" ./cmd/govs) || die "go build"
+    (cd "$REPO" && go build -o "$ROOT/bin/govs" ./cmd/govs && go build -o "$ROOT/bin/ofload" ./bench/ofload) ||
+        die "go build"
 else
     mkdir -p "$ROOT/src"
     (cd "$REPO" && git archive "$GOVS_SRC") | tar -x -C "$ROOT/src"
     (cd "$ROOT/src" && go build -o "$ROOT/bin/govs" ./cmd/govs) || die "go build of $GOVS_SRC"
+    if [ -d "$ROOT/src/bench/ofload" ]; then
+        (cd "$ROOT/src" && go build -o "$ROOT/bin/ofload" ./bench/ofload) || die "go build ofload of $GOVS_SRC"
+    else # an older commit: today's client
+        (cd "$REPO" && go build -o "$ROOT/bin/ofload" ./bench/ofload) || die "go build ofload"
+    fi
 fi
 if [ -n "${GOVS_BIN:-}" ]; then
     GOVS_DESC="govs ($GOVS_BIN)"
@@ -226,6 +237,7 @@ timed() {
     # The client's CPU (c) brackets the command alone; the meters here
     # are this shell's children too, counted as ours (a) for the foreign
     # share.
+    sleep "$SETTLE" # nor the untimed steps' (deletes, checks) in this one's
     a0=$(children_jiffies "$me")
     m0=$(machine_jiffies); p0=$(proc_jiffies "${SW_PID[$name]}")
     s0=$(ctl_ns "${SW_PID[$name]}")
@@ -234,6 +246,10 @@ timed() {
     "$@" > "$ROOT/out.txt"
     t1=$(date +%s%N)
     c1=$(children_jiffies "$me")
+    # The switch's CPU is read after SETTLE: work a switch defers past its
+    # reply (Go's garbage collection of a bundle, OVS's RCU frees) is the
+    # step's, and must not land in the next step's time.
+    sleep "$SETTLE"
     s1=$(ctl_ns "${SW_PID[$name]}")
     m1=$(machine_jiffies); p1=$(proc_jiffies "${SW_PID[$name]}")
     a1=$(children_jiffies "$me")
@@ -245,10 +261,24 @@ timed() {
 CLK_TCK=$(getconf CLK_TCK)
 
 flow_count() { ofctl "$1" dump-aggregate br0 | sed -n 's/.*flow_count=\([0-9]*\).*/\1/p'; }
+# table_sum NAME: a digest of the flow table without counters, to check that
+# ofload installs the table ovs-ofctl does.
+table_sum() { ofctl "$1" --no-stats dump-flows br0 | sort | md5sum | cut -c1-32; }
+
+# timed_ofload NAME MODE: timed, with ofload's own time (first byte sent to
+# last reply; its encoding before that is not the switch's work) in place of
+# the wall time, and no client CPU (it would count the encoding).
+timed_ofload() {
+    local name=$1 mode=$2 r s
+    r=$(timed "$name" taskset -c "$CLIENT_CPU" "$ROOT/bin/ofload" -sock "$ROOT/$name/run/br0.mgmt" -n "$N" "$mode")
+    s=$(cat "$ROOT/out.txt")
+    [[ "$s" =~ ^[0-9.]+$ ]] || die "$name: ofload $mode said '$s'"
+    echo "$r" | awk -F'\t' -v s="$s" 'BEGIN { OFS = "\t" } { $1 = s; $4 = "-"; print }'
+}
 
 # measure NAME RUN: one run's measurements, appended to runs.tsv.
 measure() {
-    local name=$1 run=$2 r n
+    local name=$1 run=$2 r n sum
     ofctl "$name" del-flows br0
     r=$(timed "$name" ofctl "$name" add-flows br0 "$FLOWS")
     n=$(flow_count "$name"); [ "$n" = "$N" ] || die "$name: $n flows after add-flows, want $N"
@@ -262,6 +292,15 @@ measure() {
     r=$(timed "$name" ofctl "$name" -O OpenFlow13 --bundle add-flows br0 "$FLOWS")
     n=$(flow_count "$name"); [ "$n" = "$N" ] || die "$name: $n flows after the bundle, want $N"
     printf '%s\t%s\tbundle-add-flows\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
+    sum=$(table_sum "$name")
+    ofctl "$name" del-flows br0
+
+    # The same steps with ofload, whose time is the switch's.
+    r=$(timed_ofload "$name" bundle)
+    [ "$(table_sum "$name")" = "$sum" ] || die "$name: ofload's bundle installed another table than ovs-ofctl's"
+    printf '%s\t%s\tofload-bundle\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
+    r=$(timed_ofload "$name" dump)
+    printf '%s\t%s\tofload-dump\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
     ofctl "$name" del-flows br0
     log "$name run $run: $(grep -P "^$name\t$run\t" "$RESDIR/runs.tsv" | awk -F'\t' '{printf "%s %.2fs  ", $3, $4}')"
 }
@@ -287,7 +326,7 @@ done
     echo
     echo "| measurement | OVS s (min-max) | govs s (min-max) | OVS flows/s | govs flows/s | govs/OVS | switch CPU s OVS / govs | govs/OVS per CPU s | ovs-ofctl CPU s OVS / govs | ceiling | foreign CPU % (OVS, govs) |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|"
-    for what in add-flows bundle-add-flows dump-flows del-flows; do
+    for what in add-flows bundle-add-flows dump-flows del-flows ofload-bundle ofload-dump; do
         awk -F'\t' -v w="$what" -v n="$N" '
             function median(a, k,   i, j, t) {
                 for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -310,6 +349,7 @@ done
                 rc = ("ovs" in mc && "govs" in mc && mc["govs"] > 0) ? sprintf("%.2fx", mc["ovs"] / mc["govs"]) : "-"
                 us = sprintf("%s / %s", ("ovs" in mu) ? sprintf("%.2f", mu["ovs"]) : "-", ("govs" in mu) ? sprintf("%.2f", mu["govs"]) : "-")
                 ce = ("ovs" in m && "govs" in mu && mu["govs"] > 0) ? sprintf("%.2fx", m["ovs"] / mu["govs"]) : "-"
+                if (w ~ /^ofload/) us = "-"
                 printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s, %s |\n", w, o, g, ofs, gfs, r, cs, rc, us, ce, f["ovs"] + 0, f["govs"] + 0
             }' "$RESDIR/runs.tsv"
     done
