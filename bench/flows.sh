@@ -10,14 +10,21 @@
 # and waits for the barrier reply), a dump of the N flows
 # (`ovs-ofctl dump-flows br0 | wc -l`), `ovs-ofctl del-flows`, then
 # `ovs-ofctl -O OpenFlow13 --bundle add-flows` of the same N flows (one
-# atomic bundle) and del-flows again. Switches alternate inside every run,
-# one running at a time (a fresh start each run).
+# atomic bundle) and del-flows again; then the bundle and the dump again
+# from bench/ofload, a client that encodes before the clock starts and does
+# not decode the dump, so that the time is the switch's (ovs-ofctl spends
+# more CPU on those two steps than either switch). Switches alternate
+# inside every run, one running at a time (a fresh start each run).
 # Both switches: bridge br0, datapath_type=netdev, fail_mode=secure, two
-# dummy ports, the PMD on SWITCH_CPU (pmd-cpu-mask), the other threads
-# where the kernel puts them (as OVS is deployed: PMDs pinned, the
-# control threads on the housekeeping CPUs); ovs-ofctl on CLIENT_CPU. Each
-# switch in its own network namespace (gvoflows-*) and run directory
-# under ROOT.
+# dummy ports, pmd-cpu-mask on SWITCH_CPU, the other threads where the
+# kernel puts them (as OVS is deployed: PMDs pinned, the control threads on
+# the housekeeping CPUs); the clients on CLIENT_CPU. Each switch in its own
+# network namespace (gvoflows-*) and run directory under ROOT.
+# CONFIGS: "dummy", those ports alone: OVS polls dummy ports from its main
+# thread and runs no PMD, so its control threads also have SWITCH_CPU,
+# while govs' PMD spins there; "pmd", plus an AF_XDP port on an idle veth:
+# each switch spins a PMD on SWITCH_CPU, as in an OVS-DPDK deployment, and
+# both have CLIENT_CPU alone for their control threads and the client.
 #
 # Env: N (100000), RUNS (3), SWITCH_CPU (1), CLIENT_CPU (0),
 #      GOVS_SRC (HEAD: built from that commit through git archive, so
@@ -25,7 +32,8 @@
 #      or "worktree"), GOVS_BIN (a ready binary instead),
 #      RESDIR (/tmp/govs-bench/flows-<timestamp>), QUIET_WAIT (120 s),
 #      QUIET_PCT (25), SKIP_OVS (1: govs only), SETTLE (1 s: a pause after
-#      every step, whose switch CPU time counts to the step).
+#      every step, whose switch CPU time counts to the step), CONFIGS
+#      ("dummy pmd": the ports, see below).
 set -euo pipefail
 
 N=${N:-100000}
@@ -36,6 +44,7 @@ GOVS_SRC=${GOVS_SRC:-HEAD}
 QUIET_WAIT=${QUIET_WAIT:-120}
 QUIET_PCT=${QUIET_PCT:-25}
 SETTLE=${SETTLE:-1}
+CONFIGS=${CONFIGS:-dummy pmd}
 SKIP_OVS=${SKIP_OVS:-0}
 RESDIR=${RESDIR:-/tmp/govs-bench/flows-$(date +%Y%m%d-%H%M%S)}
 OVS_VSWITCHD=${OVS_VSWITCHD:-/usr/lib/openvswitch-switch/ovs-vswitchd}
@@ -125,6 +134,18 @@ wait_quiet() {
 }
 
 # ---------------------------------------------------------------- switches
+# pmd_tid PID: a thread of PID pinned to SWITCH_CPU alone (its PMD).
+pmd_tid() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        if grep -q "^Cpus_allowed_list:[[:space:]]*$SWITCH_CPU\$" "$t/status" 2>/dev/null; then
+            basename "$t"
+            return 0
+        fi
+    done
+    return 1
+}
+
 # start_switch NAME: directories, namespace gvoflows-NAME-$$, ovsdb-server
 # (OVS) or govs (which runs its own), the bridge with two dummy ports.
 start_switch() {
@@ -164,6 +185,22 @@ start_switch() {
         -- add-br br0 -- set bridge br0 datapath_type=netdev fail_mode=secure \
         -- add-port br0 p1 -- set interface p1 type=dummy ofport_request=1 \
         -- add-port br0 p2 -- set interface p2 type=dummy ofport_request=2
+    if [ "$CFG" = pmd ]; then
+        # A port that only a PMD polls (AF_XDP on a veth of the switch's
+        # namespace, no traffic): OVS starts a PMD thread for it on
+        # SWITCH_CPU, as govs runs one for every bridge, so each switch's
+        # control threads share CLIENT_CPU with the client.
+        ip -n "$ns" link add pmd0 type veth peer name pmd1
+        ip -n "$ns" link set pmd0 up
+        ip -n "$ns" link set pmd1 up
+        "${vs[@]}" add-port br0 pmd0 -- set interface pmd0 type=afxdp ofport_request=3
+        local t
+        for t in $(seq 1 100); do
+            pmd_tid "${SW_PID[$name]}" >/dev/null && break
+            sleep 0.1
+        done
+        pmd_tid "${SW_PID[$name]}" >/dev/null || die "$name: no thread of its own on CPU $SWITCH_CPU after adding pmd0"
+    fi
     for _ in $(seq 1 100); do [ -S "$d/run/br0.mgmt" ] && break; sleep 0.1; done
     [ -S "$d/run/br0.mgmt" ] || die "$name: no br0.mgmt"
     SW_ENV[$name]="${env[*]}"
@@ -282,27 +319,28 @@ measure() {
     ofctl "$name" del-flows br0
     r=$(timed "$name" ofctl "$name" add-flows br0 "$FLOWS")
     n=$(flow_count "$name"); [ "$n" = "$N" ] || die "$name: $n flows after add-flows, want $N"
-    printf '%s\t%s\tadd-flows\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
+    printf '%s\t%s\t%sadd-flows\t%s\n' "$name" "$run" "$CFG_PFX" "$r" >> "$RESDIR/runs.tsv"
     r=$(timed "$name" sh -c "env ${SW_ENV[$name]} taskset -c $CLIENT_CPU ovs-ofctl dump-flows br0 | wc -l")
     n=$(grep -o '[0-9]*' "$ROOT/out.txt")
     [ "$n" -ge "$N" ] || die "$name: dump-flows printed $n lines, want at least $N"
-    printf '%s\t%s\tdump-flows\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
+    printf '%s\t%s\t%sdump-flows\t%s\n' "$name" "$run" "$CFG_PFX" "$r" >> "$RESDIR/runs.tsv"
     r=$(timed "$name" ofctl "$name" del-flows br0)
-    printf '%s\t%s\tdel-flows\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
+    printf '%s\t%s\t%sdel-flows\t%s\n' "$name" "$run" "$CFG_PFX" "$r" >> "$RESDIR/runs.tsv"
     r=$(timed "$name" ofctl "$name" -O OpenFlow13 --bundle add-flows br0 "$FLOWS")
     n=$(flow_count "$name"); [ "$n" = "$N" ] || die "$name: $n flows after the bundle, want $N"
-    printf '%s\t%s\tbundle-add-flows\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
+    printf '%s\t%s\t%sbundle-add-flows\t%s\n' "$name" "$run" "$CFG_PFX" "$r" >> "$RESDIR/runs.tsv"
     sum=$(table_sum "$name")
     ofctl "$name" del-flows br0
 
     # The same steps with ofload, whose time is the switch's.
     r=$(timed_ofload "$name" bundle)
     [ "$(table_sum "$name")" = "$sum" ] || die "$name: ofload's bundle installed another table than ovs-ofctl's"
-    printf '%s\t%s\tofload-bundle\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
+    printf '%s\t%s\t%sofload-bundle\t%s\n' "$name" "$run" "$CFG_PFX" "$r" >> "$RESDIR/runs.tsv"
     r=$(timed_ofload "$name" dump)
-    printf '%s\t%s\tofload-dump\t%s\n' "$name" "$run" "$r" >> "$RESDIR/runs.tsv"
+    printf '%s\t%s\t%sofload-dump\t%s\n' "$name" "$run" "$CFG_PFX" "$r" >> "$RESDIR/runs.tsv"
     ofctl "$name" del-flows br0
-    log "$name run $run: $(grep -P "^$name\t$run\t" "$RESDIR/runs.tsv" | awk -F'\t' '{printf "%s %.2fs  ", $3, $4}')"
+    log "$name run $run${CFG_PFX:+ ($CFG)}: $(grep -P "^$name\t$run\t$CFG_PFX[a-z]" "$RESDIR/runs.tsv" |
+        awk -F'\t' '{printf "%s %.2fs  ", $3, $4}')"
 }
 
 # ---------------------------------------------------------------- run
@@ -310,12 +348,19 @@ SWITCHES=(ovs govs)
 [ "$SKIP_OVS" = 1 ] && SWITCHES=(govs)
 : > "$RESDIR/runs.tsv"
 # One switch at a time: both PMDs would share SWITCH_CPU.
-for run in $(seq 1 "$RUNS"); do
-    for s in "${SWITCHES[@]}"; do
-        wait_quiet
-        start_switch "$s"
-        measure "$s" "$run"
-        stop_switch "$s"
+for CFG in $CONFIGS; do
+    case $CFG in
+    dummy) CFG_PFX= ;;
+    pmd) CFG_PFX=pmd: ;;
+    *) die "CONFIGS: dummy or pmd, not $CFG" ;;
+    esac
+    for run in $(seq 1 "$RUNS"); do
+        for s in "${SWITCHES[@]}"; do
+            wait_quiet
+            start_switch "$s"
+            measure "$s" "$run"
+            stop_switch "$s"
+        done
     done
 done
 
@@ -323,10 +368,17 @@ done
 {
     echo "flows.sh: N=$N flows, RUNS=$RUNS, switch CPU $SWITCH_CPU, ovs-ofctl CPU $CLIENT_CPU; $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "$GOVS_DESC; $("$OVS_VSWITCHD" --version 2>/dev/null | head -1); kernel $(uname -r); $(nproc) CPUs"
+    for CFG in $CONFIGS; do
+    echo
+    case $CFG in
+    dummy) CFG_PFX=; echo "Ports: two dummy ports. OVS runs no PMD thread (it polls dummy ports from its main thread); govs' PMD spins on CPU $SWITCH_CPU." ;;
+    pmd) CFG_PFX=pmd:; echo "Ports: two dummy ports and an AF_XDP port (pmd:): each switch spins a PMD on CPU $SWITCH_CPU." ;;
+    esac
     echo
     echo "| measurement | OVS s (min-max) | govs s (min-max) | OVS flows/s | govs flows/s | govs/OVS | switch CPU s OVS / govs | govs/OVS per CPU s | ovs-ofctl CPU s OVS / govs | ceiling | foreign CPU % (OVS, govs) |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|"
     for what in add-flows bundle-add-flows dump-flows del-flows ofload-bundle ofload-dump; do
+        what=$CFG_PFX$what
         awk -F'\t' -v w="$what" -v n="$N" '
             function median(a, k,   i, j, t) {
                 for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -349,9 +401,10 @@ done
                 rc = ("ovs" in mc && "govs" in mc && mc["govs"] > 0) ? sprintf("%.2fx", mc["ovs"] / mc["govs"]) : "-"
                 us = sprintf("%s / %s", ("ovs" in mu) ? sprintf("%.2f", mu["ovs"]) : "-", ("govs" in mu) ? sprintf("%.2f", mu["govs"]) : "-")
                 ce = ("ovs" in m && "govs" in mu && mu["govs"] > 0) ? sprintf("%.2fx", m["ovs"] / mu["govs"]) : "-"
-                if (w ~ /^ofload/) us = "-"
+                if (w ~ /ofload/) us = "-"
                 printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s, %s |\n", w, o, g, ofs, gfs, r, cs, rc, us, ce, f["ovs"] + 0, f["govs"] + 0
             }' "$RESDIR/runs.tsv"
+    done
     done
     echo
     echo "flows/s = N / median time (dump-flows and del-flows: flows dumped/deleted per second);"
