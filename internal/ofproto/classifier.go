@@ -152,6 +152,11 @@ type classifier struct {
 	// is made, never changed), so that expiry, every second, looks at
 	// those rather than at every rule of a big table.
 	timed map[*Rule]struct{}
+	// oldest and newest end the list of every rule in insertion order
+	// (Rule.older, Rule.newer): each walks it, so a table of one priority
+	// comes out already in the order dumps give (priority, then
+	// insertion), and the sort is skipped.
+	oldest, newest *Rule
 }
 
 func newClassifier() classifier {
@@ -248,6 +253,7 @@ func (c *classifier) reinsert(r *Rule, seq uint64) {
 	}
 	st.n++
 	c.n++
+	c.append(r)
 	if r.hasTimeout() {
 		c.timed[r] = struct{}{}
 	}
@@ -266,6 +272,9 @@ func (c *classifier) replace(old, nr *Rule) {
 	if !st.unlink(h, old, nr) {
 		return
 	}
+	// nr is the newest rule (a replacement gets a new insertion stamp).
+	c.unlist(old)
+	c.append(nr)
 	delete(c.timed, old)
 	if nr.hasTimeout() {
 		c.timed[nr] = struct{}{}
@@ -308,6 +317,7 @@ func (c *classifier) remove(r *Rule) {
 		return
 	}
 	if st.unlink(st.hashRule(r), r, nil) {
+		c.unlist(r)
 		st.n--
 		c.n--
 		delete(c.timed, r)
@@ -342,15 +352,39 @@ func (c *classifier) sortSubtables() {
 	})
 }
 
-// each calls fn for every rule until fn returns false.
+// each calls fn for every rule, oldest first, until fn returns false.
 func (c *classifier) each(fn func(*Rule) bool) {
-	for _, st := range c.subtables {
-		for _, head := range st.rules {
-			for r := head; r != nil; r = r.next {
-				if !fn(r) {
-					return
-				}
-			}
+	for r := c.oldest; r != nil; {
+		newer := r.newer
+		if !fn(r) {
+			return
 		}
+		r = newer
 	}
+}
+
+// append puts r at the new end of the insertion list.
+func (c *classifier) append(r *Rule) {
+	r.older, r.newer = c.newest, nil
+	if c.newest != nil {
+		c.newest.newer = r
+	} else {
+		c.oldest = r
+	}
+	c.newest = r
+}
+
+// unlist takes r out of the insertion list.
+func (c *classifier) unlist(r *Rule) {
+	if r.older != nil {
+		r.older.newer = r.newer
+	} else {
+		c.oldest = r.newer
+	}
+	if r.newer != nil {
+		r.newer.older = r.older
+	} else {
+		c.newest = r.older
+	}
+	r.older, r.newer = nil, nil
 }

@@ -379,7 +379,7 @@ func (b *Bridge) Aggregate(filter FlowFilter) (packets, bytes uint64, flows uint
 // waiting for the rules' cache lines: the keys are copied out first and
 // sorted as values.
 func sortRules(rules []*Rule) {
-	if len(rules) < 2 {
+	if len(rules) < 2 || rulesSorted(rules) {
 		return
 	}
 	// One 64-bit key per rule: table, priority descending, then the
@@ -412,6 +412,31 @@ func sortRules(rules []*Rule) {
 	for i := range keys {
 		rules[i] = keys[i].r
 	}
+}
+
+// rulesSorted reports whether rules are in sortRules' order already, as
+// a dump of tables of one priority each finds them (classifiers list their
+// rules in insertion order): checking is one pass where sorting is several.
+func rulesSorted(rules []*Rule) bool {
+	for i := 1; i < len(rules); i++ {
+		a, b := rules[i-1], rules[i]
+		if a.Table != b.Table {
+			if a.Table > b.Table {
+				return false
+			}
+			continue
+		}
+		if a.Priority != b.Priority {
+			if a.Priority < b.Priority {
+				return false
+			}
+			continue
+		}
+		if a.seq > b.seq {
+			return false
+		}
+	}
+	return true
 }
 
 // sortByKey sorts xs by key and returns the sorted slice (xs or a copy).

@@ -401,5 +401,72 @@ func TestSortRules(t *testing.T) {
 		if !slices.Equal(rules, want) {
 			t.Errorf("%d rules, insertion numbers from %d: wrong order", c.n, base)
 		}
+		// Sorted input is left alone; one pair out of place anywhere
+		// is found (rulesSorted).
+		sortRules(rules)
+		if !slices.Equal(rules, want) {
+			t.Errorf("%d sorted rules from %d: changed", c.n, base)
+		}
+		for _, i := range []int{0, len(rules) / 2, len(rules) - 2} {
+			rules[i], rules[i+1] = rules[i+1], rules[i]
+			sortRules(rules)
+			if !slices.Equal(rules, want) {
+				t.Errorf("%d rules from %d, %d and %d swapped: wrong order", c.n, base, i, i+1)
+			}
+		}
+	}
+}
+
+// TestFlowsOrder: dumps give table, priority descending, insertion order
+// (a replaced rule counts as new) through adds, replacements, deletes and
+// a rolled-back transaction, whether a table's insertion list is in that
+// order already (one priority) or not.
+func TestFlowsOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, prios := range []int{1, 3} {
+		b := NewBridge("br0")
+		add := func(table uint8, src uint32, prio uint16) *FlowMod {
+			fm := NewFlowMod(FlowAdd)
+			fm.Table, fm.Priority = table, prio
+			fm.Match = Match{Key: flow.Key{EthType: 0x0800, NwSrc: src}, Mask: flow.Mask{EthType: 0xffff, NwSrc: 0xffffffff}}
+			fm.Apply = []Action{{Type: ActOutput, Port: 2}}
+			return fm
+		}
+		for i := range 3000 {
+			fm := add(uint8(rng.IntN(2)), uint32(rng.IntN(1000)), uint16(100+rng.IntN(prios)))
+			if i%10 == 9 {
+				fm.Command = FlowDeleteStrict
+			}
+			if err := b.FlowMod(fm); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A transaction that replaces rules and then fails is undone,
+		// putting the replaced rules back with their old stamps.
+		var fms []*FlowMod
+		all := AllFlows()
+		for _, r := range b.selectLocked(&all)[:20] {
+			fm := add(r.Table, r.Match.Expand().Key.NwSrc, r.Priority)
+			fms = append(fms, fm)
+		}
+		bad := add(0, 1, 100)
+		bad.Apply = []Action{{Type: ActGroup, Group: 77}} // no such group
+		if _, err := b.FlowMods(append(fms, bad)); err == nil {
+			t.Fatal("a flow-mod to a missing group went through")
+		}
+		got := b.selectLocked(&all)
+		want := slices.Clone(got)
+		slices.SortFunc(want, func(a, b *Rule) int {
+			if a.Table != b.Table {
+				return cmp.Compare(a.Table, b.Table)
+			}
+			if a.Priority != b.Priority {
+				return cmp.Compare(b.Priority, a.Priority)
+			}
+			return cmp.Compare(a.seq, b.seq)
+		})
+		if len(got) < 500 || !slices.Equal(got, want) {
+			t.Errorf("%d priorities: %d rules, not in dump order", prios, len(got))
+		}
 	}
 }

@@ -33,6 +33,8 @@ type Rule struct {
 	removed atomic.Bool
 	seq     uint64 // insertion order, breaks priority ties deterministically
 	next    *Rule  // the next rule of its classifier bucket
+	// older and newer link the classifier's rules in insertion order.
+	older, newer *Rule
 }
 
 // AddStats credits the rule with traffic seen by the datapath.
