@@ -112,6 +112,20 @@ func (f *Field) Get(k *Key) [16]byte {
 	return v
 }
 
+// AppendValue appends the field's value in k (its f.Bytes bytes of Get)
+// to b: encoders that write a value straight into a message skip Get's
+// 16-byte copy.
+func (f *Field) AppendValue(b []byte, k *Key) []byte {
+	if f.loc.array {
+		return append(b, f.loc.bytes(k)...)
+	}
+	x := (f.loc.load(k) & f.loc.mask) >> f.loc.shift
+	for i := f.Bytes - 1; i >= 0; i-- {
+		b = append(b, byte(x>>(8*i)))
+	}
+	return b
+}
+
 // Set sets the field's bits of k to v, leaving every other bit alone. Bits
 // of v beyond the field's width are ignored.
 func (f *Field) Set(k *Key, v [16]byte) {

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
 )
@@ -138,6 +139,9 @@ func TestFieldSetTouchesOnlyItsBits(t *testing.T) {
 		}
 		if got != want {
 			t.Fatalf("%s: Get after Set = %x, want %x", f.Name, got, want)
+		}
+		if a := f.AppendValue([]byte{0xee}, &k); !bytes.Equal(a, append([]byte{0xee}, got[:f.Bytes]...)) {
+			t.Fatalf("%s: AppendValue = %x, want ee then %x", f.Name, a, got[:f.Bytes])
 		}
 	}
 }

@@ -281,6 +281,11 @@ type planField struct {
 	f     *flow.Field
 	mask  [16]byte
 	exact bool
+	// tlv is the field's TLV but for its value, when only the value
+	// depends on the key (every field but NXM's in_port, which is
+	// translated): the plan then writes the header and copies the value.
+	tlv   ofp.OXM
+	fixed bool
 }
 
 // planKey is what of a match's key its TLVs' choice depends on: the
@@ -304,12 +309,37 @@ func (p *tlvPlan) append(dst []ofp.OXM, m *ofproto.Match, nxm bool) []ofp.OXM {
 	if p.valid && p.nxm == nxm && p.key == key && p.mask == m.Mask {
 		for i := range p.fields {
 			pf := &p.fields[i]
-			dst, _ = appendTLV(dst, pf.f, &m.Key, pf.mask, pf.exact, nxm)
+			if !pf.fixed {
+				dst, _ = appendTLV(dst, pf.f, &m.Key, pf.mask, pf.exact, nxm)
+				continue
+			}
+			// As appendTLV, reusing the entry's value buffer from the
+			// previous rule's list.
+			var o *ofp.OXM
+			if len(dst) < cap(dst) {
+				dst = dst[:len(dst)+1]
+				o = &dst[len(dst)-1]
+			} else {
+				dst = append(dst, ofp.OXM{})
+				o = &dst[len(dst)-1]
+			}
+			*o = ofp.OXM{Class: pf.tlv.Class, Field: pf.tlv.Field, HasMask: pf.tlv.HasMask,
+				Value: pf.f.AppendValue(o.Value[:0], &m.Key), Mask: pf.tlv.Mask}
 		}
 		return dst
 	}
 	p.valid, p.nxm, p.mask, p.key, p.fields = true, nxm, m.Mask, key, p.fields[:0]
-	return appendTLVs(dst, m, nxm, p)
+	dst = appendTLVs(dst, m, nxm, p)
+	for i := range p.fields {
+		pf := &p.fields[i]
+		if pf.f.ID == flow.FieldInPort && nxm {
+			continue
+		}
+		tlv, ok := tlvFor(pf.f, [16]byte{}, pf.mask, pf.exact, nxm, nil, nil)
+		tlv.Value = nil
+		pf.tlv, pf.fixed = tlv, ok
+	}
+	return dst
 }
 
 // rankSet is a set of positions in a field order.
