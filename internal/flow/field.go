@@ -220,6 +220,9 @@ func FieldByName(name string) *Field { return byName[name] }
 
 // FieldByOXM returns the field with OXM class and field code, or nil.
 func FieldByOXM(class uint16, field uint8) *Field {
+	if class == OXMClassBasic && field < 128 {
+		return byOXMBasic[field]
+	}
 	return byOXM[uint32(class)<<8|uint32(field)]
 }
 
@@ -240,6 +243,9 @@ var (
 	byName = map[string]*Field{}
 	byOXM  = map[uint32]*Field{}
 	byNXM  = map[uint32]*Field{}
+	// byOXMBasic is byOXM's OpenFlow basic class (most matches), where
+	// decoding a flow-mod looks each field up: an index, not a hash.
+	byOXMBasic [128]*Field
 )
 
 func init() {
@@ -264,6 +270,9 @@ func init() {
 		}
 		if f.OXMClass != 0 {
 			byOXM[uint32(f.OXMClass)<<8|uint32(f.OXMField)] = f
+			if f.OXMClass == OXMClassBasic {
+				byOXMBasic[f.OXMField] = f
+			}
 		}
 		if f.NXMHeader != 0 || f.ID == FieldInPort {
 			byNXM[f.NXMHeader] = f

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"iter"
 	"slices"
+	"time"
 
 	"github.com/govs/govs/internal/flow"
 )
@@ -117,7 +118,7 @@ func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
 	if old == nil && t.cls.n >= t.MaxEntries {
 		return ofErr(ErrFlowModFailed, FlowModTableFull, "table %d holds %d rules", t.ID, t.cls.n)
 	}
-	now := b.Now()
+	now := b.stamp()
 	b.seq++
 	instr := fm.Instructions
 	if b.undo == nil || !b.undo.handOver {
@@ -151,6 +152,16 @@ func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
 	old.removed.Store(true)
 	b.undo.log(undoEntry{op: undoReplace, r: r, old: old})
 	return nil
+}
+
+// stamp is the time for the Created/Modified stamps of a change: a
+// transaction's flow-mods share the one it began with, as they take
+// effect together (and a 100 000-flow bundle then reads the clock once).
+func (b *Bridge) stamp() time.Time {
+	if b.undo != nil {
+		return b.undo.now
+	}
+	return b.Now()
 }
 
 // overlapsLocked reports whether some rule of priority prio in t matches a
@@ -247,7 +258,7 @@ func (b *Bridge) modifyLocked(fm *FlowMod, m *Match) (bool, error) {
 			return false, err
 		}
 	}
-	now := b.Now()
+	now := b.stamp()
 	for _, r := range rules {
 		b.undo.logModify(r, fm.Flags&FlagResetCounts != 0)
 		b.noteLeavingLocked(&r.Instructions)

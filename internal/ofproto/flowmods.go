@@ -46,7 +46,7 @@ func (b *Bridge) FlowModsFunc(n int, at func(i int) *FlowMod) (failed int, err e
 // copies.
 func (b *Bridge) flowMods(n int, at func(i int) *FlowMod, handOver bool) (failed int, err error) {
 	b.mu.Lock()
-	u := &undoLog{seq: b.seq, entries: make([]undoEntry, 0, n), handOver: handOver}
+	u := &undoLog{seq: b.seq, entries: make([]undoEntry, 0, n), handOver: handOver, now: b.Now()}
 	b.undo = u
 	var removed []Removed
 	changed := false
@@ -115,6 +115,7 @@ type undoLog struct {
 	// handOver: the transaction's flow-mods give added rules their
 	// action lists (FlowModsPacked's, which nobody else holds).
 	handOver bool
+	now      time.Time // the transaction's stamp (Bridge.stamp)
 }
 
 func (u *undoLog) log(e undoEntry) {
