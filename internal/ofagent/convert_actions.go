@@ -160,6 +160,21 @@ func actionFromNX(in ofp.Action) (ofproto.Action, error) {
 	return ofproto.Action{}, errBadExpType
 }
 
+// The OpenFlow 1.3 actions without arguments, and those with an
+// ethertype, by type (made once: a map literal in ActionsFrom13 was built
+// for every such action of every flow-mod).
+var (
+	noArgFrom13 = map[uint16]ofproto.ActionType{
+		of13.ActCopyTTLOut: ofproto.ActCopyTTLOut, of13.ActCopyTTLIn: ofproto.ActCopyTTLIn,
+		of13.ActDecMPLSTTL: ofproto.ActDecMPLSTTL, of13.ActPopVLAN: ofproto.ActPopVLAN,
+		of13.ActDecNwTTL: ofproto.ActDecNwTTL, of13.ActPopPBB: ofproto.ActPopPBB,
+	}
+	ethertypeFrom13 = map[uint16]ofproto.ActionType{
+		of13.ActPushVLAN: ofproto.ActPushVLAN, of13.ActPushMPLS: ofproto.ActPushMPLS,
+		of13.ActPushPBB: ofproto.ActPushPBB, of13.ActPopMPLS: ofproto.ActPopMPLS,
+	}
+)
+
 // ActionsFrom13 converts an OpenFlow 1.3 action list.
 func ActionsFrom13(in []ofp.Action) ([]ofproto.Action, error) {
 	out := make([]ofproto.Action, 0, len(in))
@@ -170,17 +185,10 @@ func ActionsFrom13(in []ofp.Action) ([]ofproto.Action, error) {
 		case *of13.Output:
 			a = ofproto.Action{Type: ofproto.ActOutput, Port: w.Port, MaxLen: w.MaxLen}
 		case *of13.NoArg:
-			a.Type = map[uint16]ofproto.ActionType{
-				of13.ActCopyTTLOut: ofproto.ActCopyTTLOut, of13.ActCopyTTLIn: ofproto.ActCopyTTLIn,
-				of13.ActDecMPLSTTL: ofproto.ActDecMPLSTTL, of13.ActPopVLAN: ofproto.ActPopVLAN,
-				of13.ActDecNwTTL: ofproto.ActDecNwTTL, of13.ActPopPBB: ofproto.ActPopPBB,
-			}[w.Type]
+			a.Type = noArgFrom13[w.Type]
 		case *of13.Ethertype:
 			a.Ethertype = w.Ethertype
-			a.Type = map[uint16]ofproto.ActionType{
-				of13.ActPushVLAN: ofproto.ActPushVLAN, of13.ActPushMPLS: ofproto.ActPushMPLS,
-				of13.ActPushPBB: ofproto.ActPushPBB, of13.ActPopMPLS: ofproto.ActPopMPLS,
-			}[w.Type]
+			a.Type = ethertypeFrom13[w.Type]
 		case *of13.SetTTL:
 			a = ofproto.Action{Type: ofproto.ActSetNwTTL, TTL: w.TTL}
 			if w.Type == of13.ActSetMPLSTTL {
