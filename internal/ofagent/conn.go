@@ -56,6 +56,7 @@ type ofconn struct {
 
 	bundles    map[uint32]*bundle // serving goroutine only
 	bundleWire of13.FlowMod       // bundleAdd's decoding, serving goroutine only
+	onfWire    of13.Experimenter  // handle13's ONF messages, serving goroutine only
 	bundleFM   ofproto.FlowMod    // bundleAdd's conversions, serving goroutine only
 }
 

@@ -225,6 +225,8 @@ func TestRoles(t *testing.T) {
 	// Slaves may not change state.
 	p2.write(flowMod13(9, 0, 1, nil, applyOutput(1)))
 	p2.expectError(ofp.ETBadRequest, ofp.BRCIsSlave)
+	p2.write(of13.NewBundleControl(11, 1, of13.BundleOpenRequest, 0).AppendTo(nil)) // nor open a bundle
+	p2.expectError(ofp.ETBadRequest, ofp.BRCIsSlave)
 	// A new master demotes the old one.
 	role(p2, roleMaster, 6)
 	p1.write(flowMod13(10, 0, 1, nil, applyOutput(1)))

@@ -1,6 +1,7 @@
 package ofagent
 
 import (
+	"encoding/binary"
 	"github.com/govs/govs/internal/ofp"
 	"github.com/govs/govs/internal/ofp/nx"
 	"github.com/govs/govs/internal/ofp/of13"
@@ -18,6 +19,18 @@ const (
 
 // handle13 handles one OpenFlow 1.3 message.
 func (c *ofconn) handle13(msg []byte) error {
+	if msg[1] == of13.TypeExperimenter && len(msg) >= 12 && binary.BigEndian.Uint32(msg[8:]) == of13.ONFExperimenter {
+		// The bundle messages, 100 000 in a big bundle: decoded into the
+		// connection's own struct rather than a new one each.
+		m := &c.onfWire
+		if err := m.Decode(msg); err != nil {
+			return err
+		}
+		if c.isSlave() {
+			return errIsSlave
+		}
+		return c.bundle13(m, msg)
+	}
 	m, err := of13.Decode(msg)
 	if err != nil {
 		return err
