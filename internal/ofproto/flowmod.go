@@ -227,6 +227,10 @@ func (b *Bridge) clearTablesLocked(table uint8) []Removed {
 		out = slices.Grow(out, t.cls.n)
 		t.cls.each(func(r *Rule) bool {
 			r.removed.Store(true)
+			// Unchained, so that a removed rule something still holds
+			// (an xlate cache, a FLOW_REMOVED) does not keep the whole
+			// old table alive through its neighbours.
+			r.next, r.older, r.newer = nil, nil, nil
 			out = append(out, Removed{r, RemovedDelete})
 			return true
 		})

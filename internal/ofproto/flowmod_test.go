@@ -470,3 +470,33 @@ func TestFlowsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteAllUnchains: rules removed with their whole table hold no
+// pointers to each other, so one still held elsewhere (an xlate cache) does
+// not keep the rest alive.
+func TestDeleteAllUnchains(t *testing.T) {
+	b := NewBridge("br0")
+	for i := range 5 {
+		fm := NewFlowMod(FlowAdd)
+		fm.Priority = uint16(100 + i%2)
+		fm.Match = Match{Key: flow.Key{EthType: 0x0800, NwSrc: uint32(i % 3)}, Mask: flow.Mask{EthType: 0xffff, NwSrc: 0xffffffff}}
+		if err := b.FlowMod(fm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := AllFlows()
+	rules := b.selectLocked(&all)
+	if len(rules) != 5 {
+		t.Fatalf("%d rules", len(rules))
+	}
+	del := NewFlowMod(FlowDelete)
+	del.Table = TableAll
+	if err := b.FlowMod(del); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
+		if r.next != nil || r.older != nil || r.newer != nil {
+			t.Errorf("removed rule prio %d still linked", r.Priority)
+		}
+	}
+}
