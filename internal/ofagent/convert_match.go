@@ -101,6 +101,12 @@ func matchFromTLVs(m *ofproto.Match, tlvs []ofp.OXM) error {
 				return errBadWild
 			}
 		}
+		if mask == all {
+			// Exact: the same as SetMasked with all of the field's bits.
+			f.Set(&m.Key, v)
+			f.Set(&m.Mask, all)
+			continue
+		}
 		f.SetMasked(&m.Key, v, mask)
 		f.SetMasked(&m.Mask, mask, mask)
 	}
