@@ -2,6 +2,7 @@ package ofagent
 
 import (
 	bits64 "math/bits"
+	"slices"
 
 	"github.com/govs/govs/internal/flow"
 	"github.com/govs/govs/internal/ofp"
@@ -321,14 +322,8 @@ func (p *tlvPlan) append(dst []ofp.OXM, m *ofproto.Match, nxm bool) []ofp.OXM {
 			}
 			// As appendTLV, reusing the entry's value buffer from the
 			// previous rule's list.
-			var o *ofp.OXM
-			if len(dst) < cap(dst) {
-				dst = dst[:len(dst)+1]
-				o = &dst[len(dst)-1]
-			} else {
-				dst = append(dst, ofp.OXM{})
-				o = &dst[len(dst)-1]
-			}
+			dst = slices.Grow(dst, 1)[:len(dst)+1]
+			o := &dst[len(dst)-1]
 			*o = ofp.OXM{Class: pf.tlv.Class, Field: pf.tlv.Field, HasMask: pf.tlv.HasMask,
 				Value: pf.f.AppendValue(o.Value[:0], &m.Key), Mask: pf.tlv.Mask}
 		}

@@ -2,6 +2,7 @@ package ofagent
 
 import (
 	"encoding/binary"
+
 	"github.com/govs/govs/internal/ofp"
 	"github.com/govs/govs/internal/ofp/nx"
 	"github.com/govs/govs/internal/ofp/of13"
@@ -95,10 +96,8 @@ func (c *ofconn) handle13(msg []byte) error {
 		c.setAsync(&m.Config)
 	case *of13.QueueGetConfigRequest:
 		c.sendMsg(&of13.QueueGetConfigReply{Xid: m.Xid, Port: m.Port})
-	case *of13.Experimenter:
+	case *of13.Experimenter: // ONF's (bundles) are handled above
 		switch m.Experimenter {
-		case of13.ONFExperimenter:
-			return c.bundle13(m, msg)
 		case nx.VendorID:
 			// OVS speaks Nicira messages in OF1.3 too; those govs
 			// lacks are an unknown type of a known experimenter.
