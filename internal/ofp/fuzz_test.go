@@ -2,6 +2,7 @@ package ofp_test
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 
 	"github.com/govs/govs/internal/ofp"
@@ -48,6 +49,32 @@ func FuzzDecodeOF10(f *testing.F) {
 			_, _, _ = of10.DecodeNicira(m)
 		case *of10.StatsRequest:
 			_, _, _ = of10.DecodeStatsRequestBody(m.StatsType, m.Body)
+		}
+	})
+}
+
+// FuzzFlowModHead13 checks that a flow-mod decoded in two steps,
+// DecodeHead then DecodeInstructions (as a bundle's adds are), is the
+// flow-mod Decode gives, and that each input fails in both or in neither,
+// with the same error.
+func FuzzFlowModHead13(f *testing.F) {
+	for _, c := range loadCorpus(f, "of13") {
+		if len(c.data) > 1 && c.data[1] == of13.TypeFlowMod {
+			f.Add(c.data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var whole, head of13.FlowMod
+		wantErr := whole.Decode(b)
+		insts, err := head.DecodeHead(b)
+		if err == nil {
+			head.Instructions, err = of13.DecodeInstructions(insts)
+		}
+		if !reflect.DeepEqual(err, wantErr) {
+			t.Fatalf("two steps: %v, Decode: %v", err, wantErr)
+		}
+		if err == nil && !reflect.DeepEqual(&head, &whole) {
+			t.Fatalf("two steps: %+v\nDecode: %+v", &head, &whole)
 		}
 	})
 }
