@@ -1,6 +1,7 @@
 package ofagent
 
 import (
+	"bytes"
 	"encoding/binary"
 	"sync"
 
@@ -188,29 +189,69 @@ func (c *ofconn) bundleAdd(xid uint32, ba *of13.BundleAdd) error {
 	if binary.BigEndian.Uint32(inner[4:]) != xid {
 		return &onfError{onfMsgBadXID}
 	}
-	var fmw *of13.FlowMod
 	if inner[0] == ofp.Version13 && inner[1] == of13.TypeFlowMod {
-		// The usual case, decoded into the connection's own flow-mod:
-		// a bundle of 100 000 reuses one and its list of match fields.
-		fmw = &c.bundleWire
-		if err := fmw.Decode(inner); err != nil {
+		if err := c.bundleFlowMod(inner); err != nil {
 			return err
 		}
-	} else {
-		m, err := of13.Decode(inner)
-		if err != nil {
-			return err
-		}
-		var ok bool
-		if fmw, ok = m.(*of13.FlowMod); !ok {
-			return &onfError{onfMsgUnsup}
-		}
+		bd.add(c.bundleFM.Pack())
+		return nil
+	}
+	m, err := of13.Decode(inner)
+	if err != nil {
+		return err
+	}
+	fmw, ok := m.(*of13.FlowMod)
+	if !ok {
+		return &onfError{onfMsgUnsup}
 	}
 	if err := flowModFrom13(&c.bundleFM, fmw); err != nil {
 		return err
 	}
 	bd.add(c.bundleFM.Pack())
 	return nil
+}
+
+// bundleFlowMod decodes and converts an OpenFlow 1.3 flow-mod added to a
+// bundle into c.bundleFM, the usual case, made cheap. It decodes into the
+// connection's own of13.FlowMod, so a bundle of 100 000 reuses one and
+// its list of match fields. And instructions equal, byte for byte, to the
+// last ones converted are not decoded again: flows loaded in bulk mostly
+// share their actions, and the same bytes convert to the same
+// instructions. The rules they become share the action lists, as rules
+// never change a list they hold. The errors, and their order, are
+// flowModFrom13's.
+func (c *ofconn) bundleFlowMod(inner []byte) error {
+	fmw, memo := &c.bundleWire, &c.bundleInst
+	insts, err := fmw.DecodeHead(inner)
+	if err != nil {
+		return err
+	}
+	hit := memo.ok && bytes.Equal(insts, memo.wire)
+	if !hit {
+		if fmw.Instructions, err = of13.DecodeInstructions(insts); err != nil {
+			return err
+		}
+	}
+	fm := &c.bundleFM
+	if err := flowModHeadFrom13(fm, fmw); err != nil || !hasInstructions(fm) {
+		return err
+	}
+	if !hit {
+		in, err := InstructionsFrom13(fmw.Instructions)
+		if err != nil {
+			return err
+		}
+		*memo = instMemo{wire: append(memo.wire[:0], insts...), in: in, ok: true}
+	}
+	fm.Instructions = memo.in
+	return nil
+}
+
+// instMemo is the last instruction list a connection's bundle converted.
+type instMemo struct {
+	wire []byte // as sent
+	in   ofproto.Instructions
+	ok   bool
 }
 
 // commitState serialises bundle commits. FLOW_REMOVED needs no holding

@@ -58,6 +58,7 @@ type ofconn struct {
 	bundleWire of13.FlowMod       // bundleAdd's decoding, serving goroutine only
 	onfWire    of13.Experimenter  // handle13's ONF messages, serving goroutine only
 	bundleFM   ofproto.FlowMod    // bundleAdd's conversions, serving goroutine only
+	bundleInst instMemo           // bundleFlowMod's last instructions, serving goroutine only
 }
 
 // outQueue bounds the messages waiting for the writer.

@@ -126,6 +126,17 @@ func changesState13(m ofp.Message) bool {
 // flowModFrom13 converts an OpenFlow 1.3 flow-mod into fm, which it
 // overwrites (a bundle converts each of its flow-mods into the same one).
 func flowModFrom13(fm *ofproto.FlowMod, m *of13.FlowMod) error {
+	if err := flowModHeadFrom13(fm, m); err != nil || !hasInstructions(fm) {
+		return err
+	}
+	var err error
+	fm.Instructions, err = InstructionsFrom13(m.Instructions)
+	return err
+}
+
+// flowModHeadFrom13 is flowModFrom13 but for the instructions: fm's are
+// none.
+func flowModHeadFrom13(fm *ofproto.FlowMod, m *of13.FlowMod) error {
 	if m.Match.Type != of13.OXMTypeMatch {
 		return ofp.ErrBadMatchType
 	}
@@ -146,10 +157,11 @@ func flowModFrom13(fm *ofproto.FlowMod, m *of13.FlowMod) error {
 		// OF1.3 modify filters by cookie/mask and keeps the cookie.
 		fm.OutPort, fm.OutGroup = ofproto.PortAny, ofproto.GroupAny
 	}
-	if fm.Command == ofproto.FlowDelete || fm.Command == ofproto.FlowDeleteStrict {
-		return nil // instructions of a delete are ignored
-	}
-	var err error
-	fm.Instructions, err = InstructionsFrom13(m.Instructions)
-	return err
+	return nil
+}
+
+// hasInstructions reports whether fm's command takes instructions: a
+// delete's are ignored.
+func hasInstructions(fm *ofproto.FlowMod) bool {
+	return fm.Command != ofproto.FlowDelete && fm.Command != ofproto.FlowDeleteStrict
 }
