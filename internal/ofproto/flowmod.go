@@ -61,7 +61,7 @@ func NewFlowMod(cmd FlowModCommand) *FlowMod {
 
 // FlowMod applies fm (OF1.3 §6.4).
 func (b *Bridge) FlowMod(fm *FlowMod) error {
-	if err := checkFlowMod(fm); err != nil {
+	if err := checkFlowMod(fm, nil); err != nil {
 		return err
 	}
 	b.mu.Lock()
@@ -74,8 +74,9 @@ func (b *Bridge) FlowMod(fm *FlowMod) error {
 	return nil
 }
 
-// checkFlowMod validates what fm says on its own, without the tables.
-func checkFlowMod(fm *FlowMod) error {
+// checkFlowMod validates what fm says on its own, without the tables;
+// valid (nil: none) is its transaction's memo of the last valid match.
+func checkFlowMod(fm *FlowMod, valid *matchMemo) error {
 	switch fm.Command {
 	case FlowAdd, FlowModify, FlowModifyStrict, FlowDelete, FlowDeleteStrict:
 	default:
@@ -88,7 +89,7 @@ func checkFlowMod(fm *FlowMod) error {
 	} else if int(fm.Table) >= MaxTables {
 		return ofErr(ErrFlowModFailed, FlowModBadTableID, "table %d", fm.Table)
 	}
-	return ValidateMatch(&fm.Match)
+	return valid.validate(&fm.Match)
 }
 
 // flowModLocked applies a checked fm: the rules it removed, whether it

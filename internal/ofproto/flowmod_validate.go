@@ -10,11 +10,8 @@ import (
 // owns (OFPBMC_BAD_FIELD) and every field's prerequisites present
 // (OFPBMC_BAD_PREREQ).
 func ValidateMatch(m *Match) error {
-	kw, mw := m.Key.Words(), m.Mask.Words()
-	for i := range kw {
-		if kw[i]&^mw[i] != 0 {
-			return ofErr(ErrBadMatch, BadMatchBadWildcards, "value bits outside the mask")
-		}
+	if !valueUnderMask(m) {
+		return ofErr(ErrBadMatch, BadMatchBadWildcards, "value bits outside the mask")
 	}
 	if m.Mask.PbbISID != 0 {
 		// The parser never sets it (no PBB), so such a rule could never
@@ -51,6 +48,61 @@ func ValidateMatch(m *Match) error {
 		return ofErr(ErrBadMatch, BadMatchBadPrereq, "%s without its prerequisites", bad.Name)
 	}
 	return nil
+}
+
+// matchMemo remembers the last match a transaction found valid. A bulk
+// load repeats one shape of match (the same fields, the same
+// prerequisites) with new values, and whether a match is valid depends on
+// its key only through the value bits outside its mask and through the
+// fields that prerequisites and value checks name: a match with the same
+// mask and the same such fields is valid too.
+type matchMemo struct {
+	mask flow.Mask
+	pre  prereqKey
+	ok   bool
+}
+
+// prereqKey is the part of a key ValidateMatch reads besides whether its
+// bits lie under the mask: the fields prerequisites name (prereqOK) and
+// the VLAN and fragment checks.
+type prereqKey struct {
+	ethType uint16
+	tci     uint16
+	tpSrc   uint16
+	nwProto uint8
+	nwFrag  uint8
+}
+
+func prereqKeyOf(k *flow.Key) prereqKey {
+	return prereqKey{ethType: k.EthType, tci: k.VLANs[0].TCI, tpSrc: k.TpSrc, nwProto: k.NwProto, nwFrag: k.NwFrag}
+}
+
+// validate is ValidateMatch(m), remembering m's shape when it is valid. A
+// nil memo remembers nothing.
+func (mm *matchMemo) validate(m *Match) error {
+	if mm == nil {
+		return ValidateMatch(m)
+	}
+	if mm.ok && mm.pre == prereqKeyOf(&m.Key) && mm.mask == m.Mask && valueUnderMask(m) {
+		return nil
+	}
+	if err := ValidateMatch(m); err != nil {
+		return err
+	}
+	*mm = matchMemo{mask: m.Mask, pre: prereqKeyOf(&m.Key), ok: true}
+	return nil
+}
+
+// valueUnderMask reports whether m's key has bits only where its mask
+// does.
+func valueUnderMask(m *Match) bool {
+	kw, mw := m.Key.Words(), m.Mask.Words()
+	for i := range kw {
+		if kw[i]&^mw[i] != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func sharedMaskable(f *flow.Field, m *flow.Mask) bool {

@@ -52,7 +52,7 @@ func (b *Bridge) flowMods(n int, at func(i int) *FlowMod, handOver bool) (failed
 	changed := false
 	for i := 0; i < n; i++ {
 		fm := at(i)
-		err := checkFlowMod(fm)
+		err := checkFlowMod(fm, &u.valid)
 		var rm []Removed
 		var ch bool
 		if err == nil {
@@ -116,6 +116,7 @@ type undoLog struct {
 	// action lists (FlowModsPacked's, which nobody else holds).
 	handOver bool
 	now      time.Time // the transaction's stamp (Bridge.stamp)
+	valid    matchMemo // checkFlowMod's last valid match
 }
 
 func (u *undoLog) log(e undoEntry) {

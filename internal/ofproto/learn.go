@@ -318,7 +318,7 @@ func (o *Ofproto) LearnStats() (queued, dropped, added, refreshed, failed uint64
 // same flow again on every packet stays cheap.
 func (b *Bridge) learnFlow(m *learnedMod) (refreshed bool, err error) {
 	fm := m.fm
-	if err := checkFlowMod(fm); err != nil {
+	if err := checkFlowMod(fm, nil); err != nil {
 		return false, err
 	}
 	b.mu.Lock()
