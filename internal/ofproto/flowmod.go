@@ -45,6 +45,11 @@ type FlowMod struct {
 	ModifyAdds bool
 	SetCookie  bool
 	NewCookie  uint64
+
+	// packed, when not nil, is Match packed: an unpacked flow-mod's
+	// rule takes it rather than packing Match again. Only Unpack sets
+	// it, and nothing changes the Match of a flow-mod it unpacked.
+	packed *MiniMatch
 }
 
 // NewFlowMod returns a FlowMod with the "none" filters set: out_port and
@@ -125,10 +130,16 @@ func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
 	if b.undo == nil || !b.undo.handOver {
 		instr = cloneInstructions(&fm.Instructions)
 	}
+	var mini MiniMatch
+	if fm.packed != nil && m == &fm.Match {
+		mini = *fm.packed
+	} else {
+		mini = m.Mini()
+	}
 	r := &Rule{
 		Table:        fm.Table,
 		Priority:     fm.Priority,
-		Match:        m.Mini(),
+		Match:        mini,
 		Cookie:       fm.Cookie,
 		IdleTimeout:  fm.IdleTimeout,
 		HardTimeout:  fm.HardTimeout,
@@ -139,7 +150,7 @@ func (b *Bridge) addLocked(fm *FlowMod, m *Match) error {
 		seq:          b.seq,
 	}
 	if old == nil {
-		t.cls.insert(r)
+		t.cls.insertMasked(r, &m.Mask, 0)
 		b.undo.log(undoEntry{op: undoInsert, r: r})
 		return nil
 	}

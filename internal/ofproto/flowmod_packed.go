@@ -47,4 +47,5 @@ func (p *PackedFlowMod) Unpack(fm *FlowMod) {
 		Instructions: p.Instructions,
 	}
 	p.Match.expandInto(&fm.Match)
+	fm.packed = &p.Match
 }

@@ -52,6 +52,10 @@ func TestPackedFlowModRoundTrip(t *testing.T) {
 	var back FlowMod
 	back.Priority = 1 // Unpack overwrites everything
 	p.Unpack(&back)
+	if back.packed != &p.Match {
+		t.Errorf("unpacked flow-mod does not keep its packed match")
+	}
+	back.packed = nil
 	if !reflect.DeepEqual(back, fm) {
 		t.Errorf("unpacked\n%+v\nwant\n%+v", back, fm)
 	}
