@@ -35,6 +35,11 @@ type Bridge struct {
 	// learnLeft: delete_learned cookies of instructions replaced since
 	// the last commit (learn_delete.go).
 	learnLeft []learnedCookie
+	// deleteLearnedSeen: some instructions given a rule had a
+	// delete_learned learn action. Until then no removal can untie a
+	// learned rule, and flushLearnedLocked need not look at the rules
+	// removed (a pass over 100 000 of them for a del-flows).
+	deleteLearnedSeen bool
 
 	version atomic.Uint64
 	// portsVersion moves only when the set of ports or a port's name or

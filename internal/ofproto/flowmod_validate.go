@@ -143,7 +143,13 @@ func (b *Bridge) validateInstructionsLocked(table uint8, in *Instructions, m *Ma
 	if err := b.validateActionsLocked(in.Apply, &ctx, false); err != nil {
 		return err
 	}
-	return b.validateActionsLocked(in.Write, &ctx, false)
+	if err := b.validateActionsLocked(in.Write, &ctx, false); err != nil {
+		return err
+	}
+	if !b.deleteLearnedSeen {
+		deleteLearnedCookies(in, func(learnedCookie) { b.deleteLearnedSeen = true })
+	}
+	return nil
 }
 
 // ValidateActions checks actions against a match, as for a flow or, with

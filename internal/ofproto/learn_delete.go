@@ -41,6 +41,9 @@ func (b *Bridge) noteLeavingLocked(in *Instructions) {
 // returns them. Deleted rules may hold such learn actions too, so it
 // repeats until nothing more goes. The caller holds the write lock.
 func (b *Bridge) flushLearnedLocked(removed []Removed) []Removed {
+	if !b.deleteLearnedSeen {
+		return nil
+	}
 	left := b.learnLeft
 	b.learnLeft = nil
 	note := func(k learnedCookie) { left = append(left, k) }
