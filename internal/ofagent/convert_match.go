@@ -312,8 +312,14 @@ func planKeyOf(m *ofproto.Match) planKey {
 
 // append is AppendTLVsFromMatch, through the plan when m fits it.
 func (p *tlvPlan) append(dst []ofp.OXM, m *ofproto.Match, nxm bool) []ofp.OXM {
+	return p.appendKnown(dst, m, nxm, false)
+}
+
+// appendKnown is append; sameMask says m's mask is that of the match the
+// plan was last given, which spares comparing 312 bytes.
+func (p *tlvPlan) appendKnown(dst []ofp.OXM, m *ofproto.Match, nxm, sameMask bool) []ofp.OXM {
 	key := planKeyOf(m)
-	if p.valid && p.nxm == nxm && p.key == key && p.mask == m.Mask {
+	if p.valid && p.nxm == nxm && p.key == key && (sameMask || p.mask == m.Mask) {
 		for i := range p.fields {
 			pf := &p.fields[i]
 			if !pf.fixed {

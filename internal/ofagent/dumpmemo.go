@@ -18,6 +18,13 @@ import (
 type dumpMemo struct {
 	plan tlvPlan
 
+	// match is the last rule's match, expanded from mini. A rule of the
+	// same mask (most of a big table's) only has its key words written
+	// over it.
+	okMatch bool
+	mini    ofproto.MiniMatch
+	match   ofproto.Match
+
 	ok10   bool
 	apply  []ofproto.Action // what acts10 encodes
 	acts10 []ofp.Action
@@ -25,6 +32,19 @@ type dumpMemo struct {
 	ok13    bool
 	instr   ofproto.Instructions // what instr13 encodes
 	instr13 []of13.Instruction
+}
+
+// matchTLVs appends mm's TLVs to dst, as AppendTLVsFromMatch would.
+// The plan is given no other match than d.match, so when mm has the
+// last one's mask the plan's is the same too.
+func (d *dumpMemo) matchTLVs(dst []ofp.OXM, mm *ofproto.MiniMatch, nxm bool) []ofp.OXM {
+	same := d.okMatch && mm.SameMask(&d.mini)
+	if same {
+		mm.ExpandKeyInto(&d.match)
+	} else {
+		d.okMatch, d.mini, d.match = true, *mm, mm.Expand()
+	}
+	return d.plan.appendKnown(dst, &d.match, nxm, same)
 }
 
 // actions10 is ActionsTo10(in), reusing the previous result when in
@@ -61,7 +81,7 @@ func sameActions(a, b []ofproto.Action) bool {
 	if len(a) != len(b) || (a == nil) != (b == nil) {
 		return false
 	}
-	if len(a) == 0 {
+	if len(a) == 0 || &a[0] == &b[0] { // rules may share one list
 		return true
 	}
 	n := len(a) * int(unsafe.Sizeof(a[0]))

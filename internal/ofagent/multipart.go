@@ -150,12 +150,11 @@ func flowFilter13(req *of13.FlowStatsRequest) (ofproto.FlowFilter, error) {
 // flowStats13 fills s with r's entry, reusing s's match slice.
 func flowStats13(s *of13.FlowStats, r *ofproto.FlowView, now time.Time, memo *dumpMemo) {
 	d := now.Sub(r.Created)
-	match := r.Match.Expand()
 	*s = of13.FlowStats{TableID: r.Table, DurationSec: durSec(d), DurationNsec: durNsec(d),
 		Priority: r.Priority, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout, Flags: r.Flags,
 		Cookie: r.Cookie, PacketCount: r.Packets.Load(), ByteCount: r.Bytes.Load(),
 		Match: of13.Match{Type: of13.OXMTypeMatch,
-			Fields: memo.plan.append(s.Match.Fields[:0], &match, false)},
+			Fields: memo.matchTLVs(s.Match.Fields[:0], &r.Match, false)},
 		Instructions: memo.instructions13(&r.Instructions)}
 }
 

@@ -117,12 +117,11 @@ func aggregate10(rules []ofproto.FlowView) *of10.AggregateStats {
 // encoding through memo.
 func nxFlowStats(s *of10.NXFlowStats, r *ofproto.FlowView, now time.Time, memo *dumpMemo) {
 	d := now.Sub(r.Created)
-	match := r.Match.Expand()
 	age := func(t time.Time) uint16 { return uint16(min(now.Sub(t)/time.Second+1, 0xffff)) }
 	*s = of10.NXFlowStats{TableID: r.Table, DurationSec: durSec(d), DurationNsec: durNsec(d),
 		Priority: r.Priority, IdleTimeout: r.IdleTimeout, HardTimeout: r.HardTimeout,
 		Cookie: r.Cookie, PacketCount: r.Packets.Load(), ByteCount: r.Bytes.Load(),
-		Match: memo.plan.append(s.Match[:0], &match, true), Actions: memo.actions10(r.Instructions.Apply)}
+		Match: memo.matchTLVs(s.Match[:0], &r.Match, true), Actions: memo.actions10(r.Instructions.Apply)}
 	// idle_age/hard_age are "seconds + 1", 0 meaning unknown.
 	if used := r.Used.Load(); used != 0 {
 		s.IdleAge = age(time.Unix(0, used))

@@ -38,16 +38,23 @@ func TestTLVPlanAgrees(t *testing.T) {
 	}
 	for _, nxm := range []bool{false, true} {
 		var plan tlvPlan
-		var dst []ofp.OXM
-		// Every match after every other one, each twice in a row.
+		var memo dumpMemo
+		var dst, dst2 []ofp.OXM
+		// Every match after every other one, each twice in a row; through
+		// the plan alone, and through a dump's memo from the rule's
+		// packed match.
 		for i := range ms {
 			for j := range ms {
 				for _, m := range []*ofproto.Match{&ms[i], &ms[j], &ms[j]} {
-					dst = plan.append(dst[:0], m, nxm)
-					got := ofp.AppendOXMs(nil, dst)
 					want := ofp.AppendOXMs(nil, AppendTLVsFromMatch(nil, m, nxm))
-					if !bytes.Equal(got, want) {
+					dst = plan.append(dst[:0], m, nxm)
+					if got := ofp.AppendOXMs(nil, dst); !bytes.Equal(got, want) {
 						t.Fatalf("nxm=%v %q after %q: plan wrote %x, want %x", nxm, specs[j], specs[i], got, want)
+					}
+					mini := m.Mini()
+					dst2 = memo.matchTLVs(dst2[:0], &mini, nxm)
+					if got := ofp.AppendOXMs(nil, dst2); !bytes.Equal(got, want) {
+						t.Fatalf("nxm=%v %q after %q: memo wrote %x, want %x", nxm, specs[j], specs[i], got, want)
 					}
 				}
 			}

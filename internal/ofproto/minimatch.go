@@ -71,6 +71,29 @@ func (mm *MiniMatch) expandInto(m *Match) {
 	})
 }
 
+// SameMask reports whether mm and o have the same mask.
+func (mm *MiniMatch) SameMask(o *MiniMatch) bool {
+	if mm.present != o.present {
+		return false
+	}
+	a, b := mm.vals(), o.vals()
+	n := len(a) / 2
+	return slices.Equal(a[n:], b[n:])
+}
+
+// ExpandKeyInto writes mm's key into m, which must be the expansion of a
+// match with mm's mask (SameMask): only the key words mm has are written,
+// the others being zero in m already.
+func (mm *MiniMatch) ExpandKeyInto(m *Match) {
+	kw := m.Key.Words()
+	v := mm.vals()
+	j := 0
+	for p := mm.present; p != 0; p &= p - 1 {
+		kw[bits.TrailingZeros64(p)] = v[j]
+		j++
+	}
+}
+
 // Mask returns the full mask.
 func (mm *MiniMatch) Mask() flow.Mask {
 	var m flow.Mask

@@ -87,3 +87,34 @@ func TestMiniMatchSize(t *testing.T) {
 		t.Errorf("Mini allocates %v times, want 0", allocs)
 	}
 }
+
+// TestMiniMatchSameMaskKeyInto: SameMask says whether two packed matches
+// have one mask, and a match expanded from one takes another's key
+// through ExpandKeyInto exactly when they do.
+func TestMiniMatchSameMaskKeyInto(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 2000 {
+		a := randomMatch(rng)
+		b := a
+		if rng.IntN(2) == 0 {
+			b = randomMatch(rng)
+		}
+		// A new key under b's mask.
+		kw, mw := b.Key.Words(), b.Mask.Words()
+		for i := range kw {
+			kw[i] = rng.Uint64() & mw[i]
+		}
+		ma, mb := a.Mini(), b.Mini()
+		if got := ma.SameMask(&mb); got != (a.Mask == b.Mask) {
+			t.Fatalf("SameMask %v for masks equal: %v", got, a.Mask == b.Mask)
+		}
+		if a.Mask != b.Mask {
+			continue
+		}
+		m := ma.Expand()
+		mb.ExpandKeyInto(&m)
+		if m != mb.Expand() {
+			t.Fatalf("ExpandKeyInto gave %+v, want %+v", m, mb.Expand())
+		}
+	}
+}
