@@ -1,16 +1,12 @@
 package ofagent
 
 import (
-	"bufio"
-	"encoding/hex"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/govs/govs/internal/ofp/of13"
+	"github.com/govs/govs/internal/ofp/ofpcorpus"
 	"github.com/govs/govs/internal/ofproto"
 )
 
@@ -18,28 +14,16 @@ import (
 // the codec's golden corpus, decoded.
 func corpusFlowMods13(t *testing.T) []*of13.FlowMod {
 	t.Helper()
-	files, _ := filepath.Glob("../ofp/testdata/corpus/of13/*.txt")
 	var out []*of13.FlowMod
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
+	for _, c := range ofpcorpus.Load(t, "../ofp/testdata/corpus/of13") {
+		if len(c.Data) < 2 || c.Data[1] != of13.TypeFlowMod {
+			continue
 		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			s := strings.TrimSpace(sc.Text())
-			b, err := hex.DecodeString(s)
-			if s == "" || s[0] == '#' || err != nil || len(b) < 2 || b[1] != of13.TypeFlowMod {
-				continue
-			}
-			var m of13.FlowMod
-			if err := m.Decode(b); err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			out = append(out, &m)
+		var m of13.FlowMod
+		if err := m.Decode(c.Data); err != nil {
+			t.Fatalf("%s:%d: %v", c.File, c.Line, err)
 		}
-		fh.Close()
+		out = append(out, &m)
 	}
 	if len(out) < 10 {
 		t.Fatalf("only %d flow-mods in the corpus", len(out))

@@ -12,7 +12,7 @@ import (
 
 func seedCorpus(f *testing.F, dir string) {
 	for _, c := range loadCorpus(f, dir) {
-		f.Add(c.data)
+		f.Add(c.Data)
 	}
 }
 
@@ -59,8 +59,8 @@ func FuzzDecodeOF10(f *testing.F) {
 // with the same error.
 func FuzzFlowModHead13(f *testing.F) {
 	for _, c := range loadCorpus(f, "of13") {
-		if len(c.data) > 1 && c.data[1] == of13.TypeFlowMod {
-			f.Add(c.data)
+		if len(c.Data) > 1 && c.Data[1] == of13.TypeFlowMod {
+			f.Add(c.Data)
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

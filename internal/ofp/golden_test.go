@@ -1,53 +1,19 @@
 package ofp_test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/hex"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/govs/govs/internal/ofp"
 	"github.com/govs/govs/internal/ofp/of10"
 	"github.com/govs/govs/internal/ofp/of13"
+	"github.com/govs/govs/internal/ofp/ofpcorpus"
 )
 
-type corpusMsg struct {
-	file string
-	line int
-	data []byte
-}
-
-func loadCorpus(t testing.TB, dir string) []corpusMsg {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "corpus", dir, "*.txt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus in %s: %v", dir, err)
-	}
-	var out []corpusMsg
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(nil, 1<<20)
-		for ln := 1; sc.Scan(); ln++ {
-			s := strings.TrimSpace(sc.Text())
-			if s == "" || s[0] == '#' {
-				continue
-			}
-			b, err := hex.DecodeString(s)
-			if err != nil {
-				t.Fatalf("%s:%d: %v", f, ln, err)
-			}
-			out = append(out, corpusMsg{filepath.Base(f), ln, b})
-		}
-		fh.Close()
-	}
-	return out
+// loadCorpus returns the corpus of one OpenFlow version (of10, of13).
+func loadCorpus(t testing.TB, dir string) []ofpcorpus.Msg {
+	return ofpcorpus.Load(t, filepath.Join("testdata", "corpus", dir))
 }
 
 // TestGoldenOF13RoundTrip decodes every OpenFlow 1.3 message ovs-ofctl sent
@@ -55,14 +21,14 @@ func loadCorpus(t testing.TB, dir string) []corpusMsg {
 // multipart and bundle bodies.
 func TestGoldenOF13RoundTrip(t *testing.T) {
 	for _, c := range loadCorpus(t, "of13") {
-		name := c.file + ":" + itoa(c.line)
+		name := c.File + ":" + itoa(c.Line)
 		t.Run(name, func(t *testing.T) {
-			m, err := of13.Decode(c.data)
+			m, err := of13.Decode(c.Data)
 			if err != nil {
-				t.Fatalf("decode %x: %v", c.data, err)
+				t.Fatalf("decode %x: %v", c.Data, err)
 			}
-			if got := m.AppendTo(nil); !bytes.Equal(got, c.data) {
-				t.Fatalf("re-encode:\n got %x\nwant %x", got, c.data)
+			if got := m.AppendTo(nil); !bytes.Equal(got, c.Data) {
+				t.Fatalf("re-encode:\n got %x\nwant %x", got, c.Data)
 			}
 			checkOF13Body(t, m)
 		})
@@ -128,13 +94,13 @@ func itoa(i int) string {
 // messages plain ovs-ofctl sends.
 func TestGoldenOF10RoundTrip(t *testing.T) {
 	for _, c := range loadCorpus(t, "of10") {
-		t.Run(c.file+":"+itoa(c.line), func(t *testing.T) {
-			m, err := of10.Decode(c.data)
+		t.Run(c.File+":"+itoa(c.Line), func(t *testing.T) {
+			m, err := of10.Decode(c.Data)
 			if err != nil {
-				t.Fatalf("decode %x: %v", c.data, err)
+				t.Fatalf("decode %x: %v", c.Data, err)
 			}
-			if got := m.AppendTo(nil); !bytes.Equal(got, c.data) {
-				t.Fatalf("re-encode:\n got %x\nwant %x", got, c.data)
+			if got := m.AppendTo(nil); !bytes.Equal(got, c.Data) {
+				t.Fatalf("re-encode:\n got %x\nwant %x", got, c.Data)
 			}
 			switch m := m.(type) {
 			case *of10.Vendor:
@@ -142,8 +108,8 @@ func TestGoldenOF10RoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatalf("nicira %x: %v", m.Data, err)
 				}
-				if got := of10.NewNicira(m.Xid, sub, body).AppendTo(nil); !bytes.Equal(got, c.data) {
-					t.Fatalf("nicira re-encode:\n got %x\nwant %x", got, c.data)
+				if got := of10.NewNicira(m.Xid, sub, body).AppendTo(nil); !bytes.Equal(got, c.Data) {
+					t.Fatalf("nicira re-encode:\n got %x\nwant %x", got, c.Data)
 				}
 			case *of10.StatsRequest:
 				sub, body, err := of10.DecodeStatsRequestBody(m.StatsType, m.Body)
