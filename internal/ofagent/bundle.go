@@ -190,12 +190,21 @@ func (c *ofconn) bundleAdd(xid uint32, ba *of13.BundleAdd) error {
 		return &onfError{onfMsgBadXID}
 	}
 	if inner[0] == ofp.Version13 && inner[1] == of13.TypeFlowMod {
-		if err := c.bundleFlowMod(inner); err != nil {
-			return err
-		}
-		bd.add(c.bundleFM.Pack())
-		return nil
+		err = c.bundleFlowMod(inner)
+	} else {
+		err = c.bundleOther(inner)
 	}
+	if err != nil {
+		return err
+	}
+	bd.add(c.bundleFM.Pack())
+	return nil
+}
+
+// bundleOther converts into c.bundleFM a message added to a bundle that
+// does not say it is an OpenFlow 1.3 flow-mod: the generic decoder
+// judges it, and anything but a flow-mod is refused as ONF says.
+func (c *ofconn) bundleOther(inner []byte) error {
 	m, err := of13.Decode(inner)
 	if err != nil {
 		return err
@@ -204,11 +213,7 @@ func (c *ofconn) bundleAdd(xid uint32, ba *of13.BundleAdd) error {
 	if !ok {
 		return &onfError{onfMsgUnsup}
 	}
-	if err := flowModFrom13(&c.bundleFM, fmw); err != nil {
-		return err
-	}
-	bd.add(c.bundleFM.Pack())
-	return nil
+	return flowModFrom13(&c.bundleFM, fmw)
 }
 
 // bundleFlowMod decodes and converts an OpenFlow 1.3 flow-mod added to a

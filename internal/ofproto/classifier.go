@@ -220,21 +220,17 @@ func (c *classifier) find(m *Match, prio uint16) *Rule {
 }
 
 // insert adds r, which must not duplicate an existing match+priority.
-func (c *classifier) insert(r *Rule) {
-	mask := r.Match.Mask()
-	c.insertMasked(r, &mask, 0)
-}
+func (c *classifier) insert(r *Rule) { c.reinsert(r, 0) }
 
 // reinsert is insert that, if r's subtable has to be created, gives it
-// creation stamp seq rather than a new one, so that a rollback puts back
-// the tie order of the subtable r was removed from.
+// creation stamp seq rather than a new one (0: new), so that a rollback
+// puts back the tie order of the subtable r was removed from.
 func (c *classifier) reinsert(r *Rule, seq uint64) {
 	mask := r.Match.Mask()
 	c.insertMasked(r, &mask, seq)
 }
 
-// insertMasked is insert for a caller that has r's mask at hand, and
-// reinsert with seq not 0.
+// insertMasked is reinsert for a caller that has r's mask at hand.
 func (c *classifier) insertMasked(r *Rule, mask *flow.Mask, seq uint64) {
 	st := c.subtable(mask)
 	if st == nil {
